@@ -1,0 +1,80 @@
+/**
+ * Bearer JWT authentication for the HTTP API (jose): HS256 with JWT_SECRET, or RS256
+ * and friends from a JWKS URL when JWT_JWKS_URL is set. Expiry, audience and issuer
+ * are checked; the user is the `sub` claim, and `role: "admin"` marks an admin token.
+ */
+import { SignJWT, createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { NextFunction, Request, Response } from 'express';
+import type { Config } from '../config';
+import { ImError } from '../errors';
+
+export interface Principal {
+  readonly userId: string;
+  readonly admin: boolean;
+}
+
+export const USER_ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
+
+export class JwtAuth {
+  readonly #secret: Uint8Array;
+  readonly #jwks: JWTVerifyGetKey | undefined;
+
+  constructor(private readonly cfg: Config['auth']) {
+    this.#secret = new TextEncoder().encode(cfg.jwtSecret);
+    this.#jwks = cfg.jwksUrl ? createRemoteJWKSet(new URL(cfg.jwksUrl)) : undefined;
+  }
+
+  async verify(token: string): Promise<Principal> {
+    try {
+      const options = { audience: this.cfg.audience, issuer: this.cfg.issuer, clockTolerance: 5 };
+      const { payload } = this.#jwks
+        ? await jwtVerify(token, this.#jwks, options)
+        : await jwtVerify(token, this.#secret, { ...options, algorithms: ['HS256'] });
+      const sub = payload.sub;
+      if (typeof sub !== 'string' || !USER_ID_PATTERN.test(sub)) {
+        throw new ImError('UNAUTHENTICATED', 'token subject is not a valid user id');
+      }
+      return { userId: sub, admin: payload['role'] === 'admin' };
+    } catch (err) {
+      if (err instanceof ImError) throw err;
+      throw new ImError('UNAUTHENTICATED', 'invalid or expired token');
+    }
+  }
+
+  /** Issues an HS256 token (development and tests; production tokens come from the IdP). */
+  sign(userId: string, opts: { admin?: boolean; expiresIn?: string } = {}): Promise<string> {
+    return new SignJWT(opts.admin ? { role: 'admin' } : {})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(userId)
+      .setAudience(this.cfg.audience)
+      .setIssuer(this.cfg.issuer)
+      .setIssuedAt()
+      .setExpirationTime(opts.expiresIn ?? '12h')
+      .sign(this.#secret);
+  }
+
+  /** Express middleware: sets `res.locals.principal` or fails with UNAUTHENTICATED. */
+  middleware(options: { admin?: boolean } = {}) {
+    return (req: Request, res: Response, next: NextFunction): void => {
+      const header = req.headers.authorization ?? '';
+      const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(header);
+      if (!m) return next(new ImError('UNAUTHENTICATED', 'missing or malformed bearer token'));
+      this.verify(m[1] as string).then(
+        (principal) => {
+          if (options.admin && !principal.admin) {
+            return next(new ImError('PERMISSION_DENIED', 'admin token required'));
+          }
+          res.locals['principal'] = principal;
+          next();
+        },
+        (err: unknown) => next(err),
+      );
+    };
+  }
+}
+
+export const principalOf = (res: Response): Principal => {
+  const p = res.locals['principal'] as Principal | undefined;
+  if (!p) throw new ImError('UNAUTHENTICATED', 'not authenticated');
+  return p;
+};

@@ -1,0 +1,149 @@
+/**
+ * The whole configuration of every function, read from environment variables with
+ * the seeds' names and defaults (docs/configuration.md lists them). One object for all
+ * functions keeps the all-in-one local process and the per-function containers alike;
+ * a function simply ignores the sections it does not use.
+ */
+import { ConfigError } from '../errors';
+import { bool, duration, durations, hostPort, int, list, oneOf, port, str, type Env } from './env';
+
+export const FILTER_ACTIONS = ['block', 'replace', 'audit'] as const;
+export const OFFLINE_STORE_POLICIES = ['always', 'offline-only'] as const;
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** Development default for JWT_SECRET; the host warns when it is used. */
+export const DEV_JWT_SECRET = 'im-functions-development-secret-do-not-use-in-production';
+
+export function loadConfig(env: Env = process.env) {
+  const db = hostPort(env, 'DB_HOST', 'localhost', 3306);
+  const redis = hostPort(env, 'REDIS_ADDR', 'localhost:6379', 6379);
+  const config = {
+    server: {
+      grpcPort: port(env, 'GRPC_PORT', 9094),
+      httpPort: port(env, 'HTTP_PORT', 8080),
+      maxMessageSize: int(env, 'MAX_MESSAGE_SIZE', 10240, 1, 1_048_576),
+      maxRetryAttempts: int(env, 'MAX_RETRY_ATTEMPTS', 3, 1, 10),
+      retryTimeoutMs: duration(env, 'RETRY_TIMEOUT', '5s', 1),
+      shutdownTimeoutMs: duration(env, 'SHUTDOWN_TIMEOUT', '25s', 1),
+      httpBodyLimit: int(env, 'HTTP_BODY_LIMIT', 65536, 1024, 10_485_760),
+    },
+    log: {
+      level: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+      format: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, 'json'),
+    },
+    db: {
+      host: db.host,
+      port: env['DB_PORT'] !== undefined && env['DB_PORT'] !== '' ? port(env, 'DB_PORT', 3306) : db.port,
+      user: str(env, 'DB_USER', 'im_service'),
+      password: str(env, 'DB_PASSWORD', 'im_service_password'),
+      name: str(env, 'DB_NAME', 'im_chat'),
+      maxOpenConns: int(env, 'DB_MAX_OPEN_CONNS', 25, 1, 1000),
+      maxIdleConns: int(env, 'DB_MAX_IDLE_CONNS', 5, 0, 1000),
+      connMaxLifetimeMs: duration(env, 'DB_CONN_MAX_LIFETIME', '5m', 1000),
+      connTimeoutMs: duration(env, 'DB_CONN_TIMEOUT', '10s', 1),
+    },
+    redis: {
+      host: redis.host,
+      port: redis.port,
+      password: str(env, 'REDIS_PASSWORD', ''),
+      db: int(env, 'REDIS_DB', 2, 0, 15),
+      keyPrefix: str(env, 'REDIS_KEY_PREFIX', 'im:'),
+    },
+    etcd: {
+      endpoints: list(env, 'ETCD_ENDPOINTS', 'localhost:2379').map((e) => (e.includes('://') ? e : `http://${e}`)),
+      dialTimeoutMs: duration(env, 'ETCD_DIAL_TIMEOUT', '5s', 1),
+    },
+    registry: {
+      prefix: str(env, 'REGISTRY_PREFIX', '/im/registry/'),
+      ttlMs: duration(env, 'REGISTRY_TTL', '90s', 1000),
+      keepaliveIntervalMs: duration(env, 'REGISTRY_KEEPALIVE_INTERVAL', '30s', 100),
+      lookupTimeoutMs: duration(env, 'REGISTRY_LOOKUP_TIMEOUT', '500ms', 1),
+      cacheSize: int(env, 'REGISTRY_CACHE_SIZE', 100_000, 0),
+      maxDevicesPerUser: int(env, 'MAX_DEVICES_PER_USER', 5, 1, 100),
+    },
+    kafka: {
+      brokers: list(env, 'KAFKA_BROKERS', 'localhost:9092'),
+      clientId: str(env, 'KAFKA_CLIENT_ID', 'im-functions'),
+      producerTimeoutMs: duration(env, 'KAFKA_PRODUCER_TIMEOUT', '10s', 1),
+      sessionTimeoutMs: duration(env, 'KAFKA_CONSUMER_SESSION_TIMEOUT', '30s', 6000),
+      topics: {
+        offlineMsg: str(env, 'KAFKA_TOPIC_OFFLINE_MSG', str(env, 'KAFKA_TOPIC', 'offline_msg')),
+        groupMsg: str(env, 'KAFKA_TOPIC_GROUP_MSG', 'group_msg'),
+        membershipChange: str(env, 'KAFKA_TOPIC_MEMBERSHIP_CHANGE', 'membership_change'),
+        readReceipts: str(env, 'KAFKA_TOPIC_READ_RECEIPTS', 'read_receipt_events'),
+        offlinePush: str(env, 'KAFKA_TOPIC_OFFLINE_PUSH', 'offline_push'),
+        deadLetter: str(env, 'KAFKA_TOPIC_DEAD_LETTER', 'dead_letter'),
+      },
+    },
+    offlineWorker: {
+      enabled: bool(env, 'OFFLINE_WORKER_ENABLED', true),
+      consumerGroup: str(env, 'KAFKA_CONSUMER_GROUP', 'im-service-offline-workers'),
+      batchSize: int(env, 'BATCH_SIZE', 100, 1, 10_000),
+      batchTimeoutMs: duration(env, 'BATCH_TIMEOUT', '5s', 1),
+      maxRetries: int(env, 'MAX_RETRIES', 5, 0, 100),
+      retryBackoffMs: durations(env, 'RETRY_BACKOFF', '1s,2s,4s,8s,16s'),
+    },
+    messages: {
+      ttlMs: duration(env, 'MESSAGE_TTL', '168h', 1000),
+      offlineStorePolicy: oneOf(env, 'OFFLINE_STORE_POLICY', OFFLINE_STORE_POLICIES, 'always'),
+      usersCacheTtlMs: duration(env, 'USERS_CACHE_TTL', '60s', 0),
+    },
+    sequence: {
+      snapshotInterval: int(env, 'SEQUENCE_SNAPSHOT_INTERVAL', 10_000, 1, 100_000_000),
+    },
+    gateway: {
+      circuitBreakerThreshold: int(env, 'GATEWAY_CIRCUIT_BREAKER_THRESHOLD', 5, 1),
+      circuitBreakerCooldownMs: duration(env, 'GATEWAY_CIRCUIT_BREAKER_COOLDOWN', '10s', 1),
+      retryBaseBackoffMs: duration(env, 'GATEWAY_RETRY_BACKOFF', '50ms', 0),
+    },
+    filter: {
+      enabled: bool(env, 'FILTER_ENABLED', true),
+      action: oneOf(env, 'FILTER_ACTION', FILTER_ACTIONS, 'replace'),
+      wordlistPath: str(env, 'FILTER_WORDLIST_PATH', '/etc/im-service/wordlist.txt'),
+      /** The seeds' default path may be absent on a dev machine; a path set explicitly must exist. */
+      wordlistPathExplicit: (env['FILTER_WORDLIST_PATH'] ?? '').trim() !== '',
+    },
+    encryption: {
+      enabled: bool(env, 'ENCRYPTION_ENABLED', false),
+      kmsEndpoint: str(env, 'KMS_ENDPOINT', ''),
+      kmsKeyId: str(env, 'KMS_KEY_ID', 'local'),
+      /** Local key provider: base64 32-byte key, or a mounted file holding one. */
+      localKey: str(env, 'ENCRYPTION_KEY', ''),
+      localKeyFile: str(env, 'ENCRYPTION_KEY_FILE', ''),
+      dekCacheTtlMs: duration(env, 'DEK_CACHE_TTL', '1h', 0),
+      keyRotationDays: int(env, 'KEY_ROTATION_DAYS', 90, 1, 3650),
+    },
+    task: {
+      largeGroupThreshold: int(env, 'LARGE_GROUP_THRESHOLD', 1000, 1),
+      fanoutBatchSize: int(env, 'FANOUT_BATCH_SIZE', 500, 1, 100_000),
+      fanoutConsumerGroup: str(env, 'FANOUT_CONSUMER_GROUP', 'im-task-fanout'),
+      pushNotificationEnabled: bool(env, 'PUSH_NOTIFICATION_ENABLED', true),
+      messageRetryAttempts: int(env, 'MESSAGE_RETRY_ATTEMPTS', 3, 0, 100),
+    },
+    auth: {
+      jwtSecret: str(env, 'JWT_SECRET', DEV_JWT_SECRET),
+      jwksUrl: str(env, 'JWT_JWKS_URL', ''),
+      audience: str(env, 'JWT_AUDIENCE', 'im-functions'),
+      issuer: str(env, 'JWT_ISSUER', 'im-functions'),
+    },
+    cleanup: {
+      batchSize: int(env, 'CLEANUP_BATCH_SIZE', 1000, 1, 100_000),
+      pauseMs: duration(env, 'CLEANUP_PAUSE', '100ms', 0),
+      maxDurationMs: duration(env, 'CLEANUP_MAX_DURATION', '10m', 1),
+      intervalMs: duration(env, 'CLEANUP_INTERVAL', '1h', 1000),
+    },
+    observability: {
+      metricsEnabled: bool(env, 'METRICS_ENABLED', true),
+      otlpEndpoint: str(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ''),
+    },
+  };
+  if (config.auth.jwtSecret.length < 32) {
+    throw new ConfigError('JWT_SECRET', 'must be at least 32 characters for HS256');
+  }
+  if (config.offlineWorker.maxRetries > 0 && config.offlineWorker.retryBackoffMs.length === 0) {
+    throw new ConfigError('RETRY_BACKOFF', 'must list at least one duration');
+  }
+  return config;
+}
+
+export type Config = ReturnType<typeof loadConfig>;

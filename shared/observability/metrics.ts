@@ -1,0 +1,86 @@
+/**
+ * Every Prometheus metric the product exports, created once per registry. Names of
+ * the original service (seeds) are kept: im_service_messages_routed_total{type},
+ * im_service_routing_latency (milliseconds, as the seeds' buckets are), and so on.
+ * Functions share one registry in the all-in-one process, so they must not create
+ * metrics of their own elsewhere.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_MS_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
+
+export function createMetrics(registry: Registry = new Registry()) {
+  collectDefaultMetrics({ register: registry });
+  const r = [registry];
+  return {
+    registry,
+    messagesRouted: new Counter({
+      name: 'im_service_messages_routed_total',
+      help: 'Messages routed, by type (private|group) and path (fast|offline|published)',
+      labelNames: ['type', 'path'] as const,
+      registers: r,
+    }),
+    routingLatency: new Histogram({
+      name: 'im_service_routing_latency',
+      help: 'Routing latency in milliseconds, by type',
+      labelNames: ['type'] as const,
+      buckets: LATENCY_MS_BUCKETS,
+      registers: r,
+    }),
+    offlineStored: new Counter({
+      name: 'im_service_offline_messages_stored_total',
+      help: 'Offline messages written to MySQL',
+      registers: r,
+    }),
+    duplicatesSkipped: new Counter({
+      name: 'im_service_offline_duplicates_skipped_total',
+      help: 'Records already stored (redeliveries), skipped without a second row',
+      registers: r,
+    }),
+    deadLettered: new Counter({
+      name: 'im_service_dead_lettered_total',
+      help: 'Records sent to the dead-letter topic, by source topic and error code',
+      labelNames: ['topic', 'code'] as const,
+      registers: r,
+    }),
+    sequenceGenerated: new Counter({
+      name: 'im_service_sequence_numbers_generated_total',
+      help: 'Sequence numbers issued',
+      registers: r,
+    }),
+    consumerLag: new Gauge({
+      name: 'im_service_kafka_consumer_lag',
+      help: 'Consumer lag in records, by group, topic and partition',
+      labelNames: ['group', 'topic', 'partition'] as const,
+      registers: r,
+    }),
+    batchSize: new Histogram({
+      name: 'im_service_batch_size',
+      help: 'Records per processed batch, by consumer',
+      labelNames: ['consumer'] as const,
+      buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
+      registers: r,
+    }),
+    batchLatency: new Histogram({
+      name: 'im_service_batch_latency',
+      help: 'Batch processing time in milliseconds, by consumer',
+      labelNames: ['consumer'] as const,
+      buckets: LATENCY_MS_BUCKETS,
+      registers: r,
+    }),
+    pushes: new Counter({
+      name: 'im_service_gateway_pushes_total',
+      help: 'Device pushes attempted through gateways, by outcome (delivered|undelivered|error)',
+      labelNames: ['outcome'] as const,
+      registers: r,
+    }),
+    errors: new Counter({
+      name: 'im_service_errors_total',
+      help: 'Errors answered or handled, by function and product error code',
+      labelNames: ['fn', 'code'] as const,
+      registers: r,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
