@@ -12,6 +12,7 @@ const ENTRIES = [
   ...FUNCTIONS.map((name) => ({ name, entry: `functions/${name}/index.ts` })),
   { name: 'local', entry: 'shared/runtime/local-main.ts' },
   { name: 'migrate', entry: 'shared/storage/migrate-main.ts' },
+  { name: 'token', entry: 'shared/auth/token-main.ts' },
 ];
 
 // etcd3 loads its protos from `${__dirname}/../proto` at import time; in a bundle

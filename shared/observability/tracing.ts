@@ -5,16 +5,22 @@
  */
 import { context, propagation, trace, type Context, type Span, SpanStatusCode } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { Metadata } from '@grpc/grpc-js';
 
 export const tracer = trace.getTracer('im-functions');
 
 let installed = false;
-/** Installs the W3C propagator unless an SDK already set one. Idempotent. */
+/**
+ * Installs the W3C propagator and an AsyncLocalStorage context manager unless an SDK
+ * already set them (without a context manager the API's context never crosses an
+ * await, so a trace would stop at the first hop). Idempotent.
+ */
 export function installPropagator(): void {
   if (installed) return;
   installed = true;
   if (propagation.fields().length === 0) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 }
 
 export function contextFromGrpc(metadata: Metadata): Context {

@@ -20,13 +20,20 @@ export class UserStore {
   /** Creates the user, or updates the display name of an existing one. */
   async upsert(userId: string, displayName: string): Promise<{ user: User; created: boolean }> {
     const now = this.clock();
-    const [res] = await this.pool.execute(
-      `INSERT INTO users (user_id, display_name, created_at, updated_at) VALUES (?, ?, ?, ?)
-       ON DUPLICATE KEY UPDATE display_name = VALUES(display_name),
-         updated_at = IF(display_name = VALUES(display_name), updated_at, VALUES(updated_at))`,
-      [userId, displayName, now, now],
-    );
-    const created = (res as { affectedRows: number }).affectedRows === 1;
+    let created = true;
+    try {
+      await this.pool.execute(
+        'INSERT INTO users (user_id, display_name, created_at, updated_at) VALUES (?, ?, ?, ?)',
+        [userId, displayName, now, now],
+      );
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ER_DUP_ENTRY') throw err;
+      created = false;
+      await this.pool.execute(
+        'UPDATE users SET display_name = ?, updated_at = ? WHERE user_id = ? AND display_name <> ?',
+        [displayName, now, userId, displayName],
+      );
+    }
     const user = await this.get(userId);
     if (!user) throw new Error(`user ${userId} vanished after upsert`);
     return { user, created };

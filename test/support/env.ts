@@ -34,13 +34,17 @@ export async function startTestHost(
 }
 
 /** Polls `probe` until it returns a truthy value or `timeoutMs` passes. */
-export async function eventually<T>(probe: () => Promise<T> | T, timeoutMs = 10000, everyMs = 50): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T> | T,
+  timeoutMs = 10000,
+  everyMs = 50,
+): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await probe();
-      if (v) return v;
+      if (v) return v as NonNullable<T>;
     } catch (err) {
       last = err;
     }

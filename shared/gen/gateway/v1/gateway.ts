@@ -6,7 +6,18 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import type { handleUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
+import {
+  type CallOptions,
+  type ChannelCredentials,
+  Client,
+  type ClientOptions,
+  type ClientUnaryCall,
+  type handleUnaryCall,
+  makeGenericClientConstructor,
+  type Metadata,
+  type ServiceError,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
 
 /**
  * gateway.v1.GatewayService: what a connection gateway (the service holding clients'
@@ -1077,6 +1088,50 @@ export interface GatewayServiceServer extends UntypedServiceImplementation {
   /** Many messages for many users held by this gateway in one call (group fanout). */
   pushBatch: handleUnaryCall<PushBatchRequest, PushBatchResponse>;
 }
+
+export interface GatewayServiceClient extends Client {
+  /** One message to some devices of one user (private fast path). */
+  pushMessage(
+    request: PushMessageRequest,
+    callback: (error: ServiceError | null, response: PushMessageResponse) => void,
+  ): ClientUnaryCall;
+  pushMessage(
+    request: PushMessageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PushMessageResponse) => void,
+  ): ClientUnaryCall;
+  pushMessage(
+    request: PushMessageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PushMessageResponse) => void,
+  ): ClientUnaryCall;
+  /** Many messages for many users held by this gateway in one call (group fanout). */
+  pushBatch(
+    request: PushBatchRequest,
+    callback: (error: ServiceError | null, response: PushBatchResponse) => void,
+  ): ClientUnaryCall;
+  pushBatch(
+    request: PushBatchRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PushBatchResponse) => void,
+  ): ClientUnaryCall;
+  pushBatch(
+    request: PushBatchRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PushBatchResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const GatewayServiceClient = makeGenericClientConstructor(
+  GatewayServiceService,
+  "gateway.v1.GatewayService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): GatewayServiceClient;
+  service: typeof GatewayServiceService;
+  serviceName: string;
+};
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

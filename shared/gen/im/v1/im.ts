@@ -6,7 +6,18 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import type { handleUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
+import {
+  type CallOptions,
+  type ChannelCredentials,
+  Client,
+  type ClientOptions,
+  type ClientUnaryCall,
+  type handleUnaryCall,
+  makeGenericClientConstructor,
+  type Metadata,
+  type ServiceError,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
 
 /**
  * im.v1.IMService: the routing API the gateway calls (port 9094 by default).
@@ -1157,6 +1168,63 @@ export interface IMServiceServer extends UntypedServiceImplementation {
   /** Get message status */
   getMessageStatus: handleUnaryCall<GetMessageStatusRequest, GetMessageStatusResponse>;
 }
+
+export interface IMServiceClient extends Client {
+  /** Route private message */
+  routePrivateMessage(
+    request: RoutePrivateMessageRequest,
+    callback: (error: ServiceError | null, response: RoutePrivateMessageResponse) => void,
+  ): ClientUnaryCall;
+  routePrivateMessage(
+    request: RoutePrivateMessageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RoutePrivateMessageResponse) => void,
+  ): ClientUnaryCall;
+  routePrivateMessage(
+    request: RoutePrivateMessageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RoutePrivateMessageResponse) => void,
+  ): ClientUnaryCall;
+  /** Route group message */
+  routeGroupMessage(
+    request: RouteGroupMessageRequest,
+    callback: (error: ServiceError | null, response: RouteGroupMessageResponse) => void,
+  ): ClientUnaryCall;
+  routeGroupMessage(
+    request: RouteGroupMessageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RouteGroupMessageResponse) => void,
+  ): ClientUnaryCall;
+  routeGroupMessage(
+    request: RouteGroupMessageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RouteGroupMessageResponse) => void,
+  ): ClientUnaryCall;
+  /** Get message status */
+  getMessageStatus(
+    request: GetMessageStatusRequest,
+    callback: (error: ServiceError | null, response: GetMessageStatusResponse) => void,
+  ): ClientUnaryCall;
+  getMessageStatus(
+    request: GetMessageStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetMessageStatusResponse) => void,
+  ): ClientUnaryCall;
+  getMessageStatus(
+    request: GetMessageStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetMessageStatusResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const IMServiceClient = makeGenericClientConstructor(IMServiceService, "im.v1.IMService") as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): IMServiceClient;
+  service: typeof IMServiceService;
+  serviceName: string;
+};
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
