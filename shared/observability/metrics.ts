@@ -48,6 +48,18 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: 'Sequence numbers issued',
       registers: r,
     }),
+    sequenceBlocksReserved: new Counter({
+      name: 'im_service_sequence_blocks_reserved_total',
+      help: 'Sequence blocks reserved in MySQL, by reason (exhausted|recovery: Redis state was missing)',
+      labelNames: ['reason'] as const,
+      registers: r,
+    }),
+    claims: new Counter({
+      name: 'im_service_message_claims_total',
+      help: 'msg_id claims, by scope and result (claimed|in_progress|completed|conflict)',
+      labelNames: ['scope', 'result'] as const,
+      registers: r,
+    }),
     consumerLag: new Gauge({
       name: 'im_service_kafka_consumer_lag',
       help: 'Consumer lag in records, by group, topic and partition',
@@ -72,6 +84,39 @@ export function createMetrics(registry: Registry = new Registry()) {
       name: 'im_service_gateway_pushes_total',
       help: 'Device pushes attempted through gateways, by outcome (delivered|undelivered|error)',
       labelNames: ['outcome'] as const,
+      registers: r,
+    }),
+    cleanupDeleted: new Counter({
+      name: 'im_service_cleanup_deleted_total',
+      help: 'Rows deleted by cleanup-expired, by table',
+      labelNames: ['table'] as const,
+      registers: r,
+    }),
+    cleanupRuns: new Counter({
+      name: 'im_service_cleanup_runs_total',
+      help: 'cleanup-expired runs, by outcome (complete|partial|skipped|failed)',
+      labelNames: ['outcome'] as const,
+      registers: r,
+    }),
+    cleanupLastComplete: new Gauge({
+      name: 'im_service_cleanup_last_complete_timestamp_seconds',
+      help: 'Unix time at which a cleanup-expired run last left nothing expired behind',
+      registers: r,
+    }),
+    registryLookups: new Counter({
+      name: 'im_service_registry_lookups_total',
+      help: 'Users looked up in the device registry, by result (hit: local cache|miss: read from etcd|error)',
+      labelNames: ['result'] as const,
+      registers: r,
+    }),
+    registryWatchResets: new Counter({
+      name: 'im_service_registry_watch_resets_total',
+      help: 'Registry watches that could not resume (history compacted, watch cancelled) and dropped their cache',
+      registers: r,
+    }),
+    registryLeaseRenewals: new Counter({
+      name: 'im_service_registry_lease_renewals_total',
+      help: 'Gateway registry leases replaced after being lost, and their devices re-registered',
       registers: r,
     }),
     errors: new Counter({
