@@ -1,0 +1,333 @@
+/**
+ * A reusable Kafka consumer worker for "process a batch, then commit exactly what is
+ * durable" (persist-offline on offline_msg, fanout-group on group_msg).
+ *
+ * Protocol, per partition, for each batch of at most BATCH_SIZE records:
+ *   handler(records) → dead-letter what it reported as poison → commit last+1 → next.
+ * - kafkajs runs with autoCommit off and eachBatchAutoResolve off: the only commits are
+ *   the explicit ones above, made after the handler resolved, so a crash at any point
+ *   redelivers (never skips) records; handlers are idempotent, so redelivery is harmless.
+ * - Batching: the fetch itself waits at the broker (minBytes ≈ BATCH_SIZE records,
+ *   maxWaitTimeInMs = BATCH_TIMEOUT), and what a fetch returns is cut into batches of
+ *   BATCH_SIZE. No client-side buffer outlives a fetch, so rebalances, pauses and seeks
+ *   need no bookkeeping (see docs/persist-offline.md for the trade-off).
+ * - A transient failure (retryable ImError, or any unknown error) is retried with the
+ *   RETRY_BACKOFF schedule (jittered, interrupted by stop()); after MAX_RETRIES the
+ *   partition is paused — nothing committed past the batch — and resumed after the last
+ *   backoff step, when the batch is fetched again. Nothing is dead-lettered for it.
+ * - A non-retryable ImError is poison: the batch is bisected to find the record(s), they
+ *   go to the dead-letter topic with their origin, and the partition keeps moving.
+ * - Heartbeats continue while a handler or a backoff sleep runs; a rebalance noticed
+ *   meanwhile ends the batch after its commit (allowed in the old generation while the
+ *   group prepares to rebalance) and lets kafkajs rejoin.
+ */
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { ImError, asImError, isImError, kafkaDisposition } from '../errors';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import { sleep, withTimeout } from '../runtime/timeout';
+import type { Worker } from '../runtime/types';
+import type { Admin } from './kafka';
+import { retryDelay } from './backoff';
+import { chunk, fetchMinBytes, lagOf, offsetAfter } from './batching';
+import type { BatchHandler, ConsumedRecord, RecordFailure } from './consumed-record';
+import type { DeadLetterPublisher } from './dead-letter';
+import { isolate } from './isolate';
+import { LagReporter } from './consumer-lag';
+
+export interface BatchConsumerOptions {
+  /** Worker name; also the `consumer` label of batch metrics. */
+  readonly name: string;
+  readonly kafka: Kafka;
+  readonly groupId: string;
+  readonly topic: string;
+  readonly handler: BatchHandler;
+  readonly deadLetters: Pick<DeadLetterPublisher, 'publish' | 'topic'>;
+  readonly logger: Logger;
+  readonly metrics?: Pick<Metrics, 'batchSize' | 'batchLatency' | 'deadLettered' | 'consumerLag' | 'errors'>;
+  readonly batchSize: number;
+  readonly batchTimeoutMs: number;
+  readonly retryBackoffMs: readonly number[];
+  readonly maxRetries: number;
+  readonly sessionTimeoutMs: number;
+  /** How long a partition stays paused after its retries ran out (default: last backoff step). */
+  readonly pauseMs?: number;
+  /** Partitions whose batches run at the same time (kafkajs partitionsConsumedConcurrently). */
+  readonly partitionsConcurrently?: number;
+  /** Estimated bytes per record, to turn BATCH_SIZE into the fetch's minBytes. */
+  readonly bytesPerRecord?: number;
+  readonly maxBytesPerPartition?: number;
+  /** A new group starts at the earliest offset (default), so nothing produced before it is skipped. */
+  readonly fromBeginning?: boolean;
+  /** Periodic lag from committed offsets (optional; batches update lag anyway). */
+  readonly admin?: () => Promise<Admin>;
+  readonly lagIntervalMs?: number;
+  /** Budget for stop(): finish the batch in flight and leave the group. */
+  readonly stopTimeoutMs?: number;
+  readonly random?: () => number;
+}
+
+type ChunkOutcome = 'done' | 'retries-exhausted' | 'abandoned';
+
+export class BatchConsumer implements Worker {
+  readonly name: string;
+  readonly #o: BatchConsumerOptions;
+  readonly #log: Logger;
+  readonly #abort = new AbortController();
+  readonly #lag: LagReporter | undefined;
+  readonly #resumeTimers = new Map<number, NodeJS.Timeout>();
+  #consumer: Consumer | undefined;
+  #joined = false;
+  #assigned: number[] = [];
+  #stopping: Promise<void> | undefined;
+  readonly #stats = {
+    batches: 0,
+    records: 0,
+    deadLettered: 0,
+    retries: 0,
+    pauses: 0,
+    commits: 0,
+    rebalances: 0,
+    crashes: 0,
+    lastBatchAt: 0,
+    lastError: '',
+  };
+
+  constructor(opts: BatchConsumerOptions) {
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new RangeError('batchSize must be >= 1');
+    this.#o = opts;
+    this.name = opts.name;
+    this.#log = opts.logger.child({ worker: opts.name, topic: opts.topic, group: opts.groupId });
+    const gauge = opts.metrics?.consumerLag;
+    this.#lag = gauge
+      ? new LagReporter({
+          admin: opts.admin ?? (() => Promise.reject(new Error('no admin client'))),
+          groupId: opts.groupId,
+          topic: opts.topic,
+          gauge,
+          logger: this.#log,
+          intervalMs: opts.admin ? (opts.lagIntervalMs ?? 15_000) : 0,
+          owned: () => this.#assigned,
+        })
+      : undefined;
+  }
+
+  async start(): Promise<void> {
+    const o = this.#o;
+    const maxBytesPerPartition = o.maxBytesPerPartition ?? 1_048_576;
+    const consumer = o.kafka.consumer({
+      groupId: o.groupId,
+      sessionTimeout: o.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(o.sessionTimeoutMs / 10)),
+      rebalanceTimeout: Math.max(60_000, o.sessionTimeoutMs),
+      maxWaitTimeInMs: o.batchTimeoutMs,
+      minBytes: fetchMinBytes(o.batchSize, o.bytesPerRecord ?? 256, maxBytesPerPartition),
+      maxBytesPerPartition,
+      allowAutoTopicCreation: false,
+    });
+    this.#consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.#joined = true;
+      this.#stats.rebalances++;
+      this.#assigned = [...(e.payload.memberAssignment[o.topic] ?? [])].sort((a, b) => a - b);
+      this.#lag?.retain(this.#assigned);
+      this.#log.info({ partitions: this.#assigned, memberId: e.payload.memberId }, 'joined consumer group');
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.#joined = false;
+      this.#stats.crashes++;
+      this.#stats.lastError = e.payload.error.message;
+      this.#log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
+    });
+    consumer.on(consumer.events.STOP, () => (this.#joined = false));
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: o.topic, fromBeginning: o.fromBeginning ?? true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: o.partitionsConcurrently ?? 1,
+        eachBatch: (payload) => this.#eachBatch(payload),
+      });
+    } catch (err) {
+      throw new ImError('KAFKA_ERROR', `consumer ${o.groupId} on ${o.topic} failed to start: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    this.#lag?.start();
+  }
+
+  /** Stops fetching, ends the batch in flight (committing only what it wrote), leaves the group. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.#abort.abort();
+    for (const t of this.#resumeTimers.values()) clearTimeout(t);
+    this.#resumeTimers.clear();
+    await this.#lag?.stop();
+    const consumer = this.#consumer;
+    if (!consumer) return;
+    try {
+      await withTimeout(consumer.disconnect(), this.#o.stopTimeoutMs ?? 20_000, `${this.name} disconnect`);
+    } catch (err) {
+      this.#log.warn({ err: String(err) }, 'consumer did not leave the group cleanly');
+    }
+    this.#joined = false;
+    this.#log.info('consumer stopped');
+  }
+
+  ready(): boolean {
+    return this.#joined && !this.#abort.signal.aborted;
+  }
+
+  stats(): Record<string, unknown> {
+    return {
+      ready: this.ready(),
+      topic: this.#o.topic,
+      group: this.#o.groupId,
+      partitions: this.#assigned,
+      paused: [...this.#resumeTimers.keys()].sort((a, b) => a - b),
+      lag: this.#lag?.snapshot() ?? {},
+      ...this.#stats,
+    };
+  }
+
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    const records = batch.messages.map((m) => toRecord(topic, partition, m));
+    if (records.length === 0) return;
+    this.#lag?.set(partition, lagOf(batch.highWatermark, records[0]?.offset ?? batch.highWatermark));
+    // A rebalance noticed by a background heartbeat: the batch in hand is finished and
+    // committed (allowed in the old generation), then kafkajs must rejoin.
+    const beat = { error: undefined as unknown };
+    for (const part of chunk(records, this.#o.batchSize)) {
+      if (this.#abort.signal.aborted || !isRunning() || isStale()) return;
+      const started = Date.now();
+      const outcome = await this.#processChunk(part, heartbeat, beat);
+      if (outcome === 'abandoned') return;
+      if (outcome === 'retries-exhausted') {
+        this.#pausePartition(partition, payload.pause);
+        return;
+      }
+      const last = (part[part.length - 1] as ConsumedRecord).offset;
+      await payload.commitOffsetsIfNecessary({
+        topics: [{ topic, partitions: [{ partition, offset: offsetAfter(last) }] }],
+      });
+      payload.resolveOffset(last);
+      this.#stats.commits++;
+      this.#stats.batches++;
+      this.#stats.records += part.length;
+      this.#stats.lastBatchAt = Date.now();
+      this.#o.metrics?.batchSize.observe({ consumer: this.name }, part.length);
+      this.#o.metrics?.batchLatency.observe({ consumer: this.name }, Date.now() - started);
+      this.#lag?.set(partition, lagOf(batch.highWatermark, offsetAfter(last)));
+      if (beat.error !== undefined) throw beat.error;
+      await heartbeat();
+    }
+  }
+
+  /** Runs one batch through the handler with retries; dead-letters its poison records. */
+  async #processChunk(
+    records: ConsumedRecord[],
+    heartbeat: () => Promise<void>,
+    beat: { error: unknown },
+  ): Promise<ChunkOutcome> {
+    const { topic, partition } = records[0] as ConsumedRecord;
+    const signal = this.#abort.signal;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const failed = await this.#withHeartbeats(heartbeat, beat, () => this.#runIsolating(records, attempt));
+        if (failed.length > 0) {
+          await this.#o.deadLetters.publish(failed, attempt);
+          this.#stats.deadLettered += failed.length;
+          for (const f of failed) {
+            this.#o.metrics?.deadLettered.inc({ topic, code: f.error.code });
+            this.#log.warn(
+              { partition: f.record.partition, offset: f.record.offset, code: f.error.code, err: f.error.message },
+              'record dead-lettered',
+            );
+          }
+        }
+        return 'done';
+      } catch (err) {
+        const e = asImError(err, 'INTERNAL');
+        this.#stats.lastError = `${e.code}: ${e.message}`;
+        this.#o.metrics?.errors.inc({ fn: this.name, code: e.code });
+        if (signal.aborted) return 'abandoned';
+        if (attempt > this.#o.maxRetries) {
+          this.#log.error({ partition, attempts: attempt, code: e.code, err: e.message }, 'batch failed after retries');
+          return 'retries-exhausted';
+        }
+        const delay = retryDelay(this.#o.retryBackoffMs, attempt - 1, this.#o.random);
+        this.#stats.retries++;
+        this.#log.warn({ partition, attempt, delayMs: delay, code: e.code, err: e.message }, 'batch failed; retrying');
+        await this.#withHeartbeats(heartbeat, beat, () => sleep(delay, signal));
+        if (signal.aborted) return 'abandoned';
+      }
+    }
+  }
+
+  /**
+   * Calls the handler; if it throws a non-retryable ImError for the whole batch, bisects
+   * to the poison record(s). Unknown errors count as transient: a handler bug stalls its
+   * partition (visible as lag) rather than dead-lettering good records.
+   */
+  async #runIsolating(records: ConsumedRecord[], attempt: number): Promise<RecordFailure[]> {
+    const { topic, partition } = records[0] as ConsumedRecord;
+    const ctx = { topic, partition, attempt, signal: this.#abort.signal };
+    const { results, failed } = await isolate(
+      records,
+      async (subset) => (await this.#o.handler(subset, ctx)) ?? {},
+      (err) => isImError(err) && kafkaDisposition(err) === 'dead-letter',
+    );
+    return [
+      ...failed.map(({ item, error }) => ({ record: item, error: error as ImError })),
+      ...results.flatMap((r) => r.failed ?? []),
+    ];
+  }
+
+  /** Keeps the group membership alive while `work` runs (kafkajs throttles the beats). */
+  async #withHeartbeats<T>(heartbeat: () => Promise<void>, beat: { error: unknown }, work: () => Promise<T>): Promise<T> {
+    const every = Math.max(100, Math.floor(this.#o.sessionTimeoutMs / 10));
+    const timer = setInterval(() => {
+      heartbeat().catch((err: unknown) => (beat.error ??= err));
+    }, every);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  #pausePartition(partition: number, pause: () => () => void): void {
+    const resume = pause();
+    this.#stats.pauses++;
+    const ms = this.#o.pauseMs ?? this.#o.retryBackoffMs[this.#o.retryBackoffMs.length - 1] ?? 5000;
+    this.#log.warn({ partition, resumeInMs: ms }, 'partition paused: nothing committed past the failed batch');
+    clearTimeout(this.#resumeTimers.get(partition));
+    const timer = setTimeout(() => {
+      this.#resumeTimers.delete(partition);
+      if (this.#abort.signal.aborted) return;
+      this.#log.info({ partition }, 'partition resumed');
+      resume();
+    }, ms);
+    timer.unref();
+    this.#resumeTimers.set(partition, timer);
+  }
+}
+
+function toRecord(topic: string, partition: number, m: KafkaMessage): ConsumedRecord {
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key ?? null,
+    value: m.value ?? null,
+    headers: m.headers ?? {},
+    timestamp: Number(m.timestamp),
+  };
+}
