@@ -11,7 +11,7 @@
 //
 //   node scripts/stack.mjs up | down | status | stop <svc> | start <svc>
 //   svc: mariadb, redis, etcd, kafka
-import { STATE, TIMEOUT_MS, aptInstall, lock, missingPackages, note, ownPid, portOpen, spawnDetached, stopPid, waitFor, withTimeout } from './stack/util.mjs';
+import { STATE, TIMEOUT_MS, aptInstall, fmtAddr, lock, missingPackages, note, ownPid, portOpen, spawnDetached, stopPid, waitFor, withTimeout } from './stack/util.mjs';
 import mariadb from './stack/mariadb.mjs';
 import redis from './stack/redis.mjs';
 import etcd from './stack/etcd.mjs';
@@ -26,9 +26,10 @@ async function survey(names) {
   return Promise.all(names.map(async (name) => {
     const svc = SERVICES[name];
     const t = svc.target();
-    const pid = t.local ? ownPid(name, svc.marker) : null;
+    const own = ownPid(name, svc.marker);
     const open = await portOpen(t.dial, t.port, 700);
-    return { name, svc, t, pid, open, kind: !t.local ? 'external' : pid ? 'ours' : open ? 'foreign' : 'down' };
+    const pid = t.local && own && (!own.port || own.port === t.port) ? own.pid : undefined; // ours at this address
+    return { name, svc, t, own, pid, open, kind: !t.local ? 'external' : pid ? 'ours' : open ? 'foreign' : 'down' };
   }));
 }
 
@@ -52,7 +53,7 @@ async function up(names) {
       if (await portOpen(t.dial, t.port, 500)) note(`${name}: ${t.addr} started answering meanwhile (package install?), reusing it`);
       else {
         const [cmd, args] = svc.command(t);
-        pid = spawnDetached(name, cmd, args);
+        pid = spawnDetached(name, t, cmd, args);
         mode = 'started';
       }
     }
@@ -70,7 +71,8 @@ async function up(names) {
     if (r.status === 'fulfilled') return console.log(r.value);
     failed = true;
     const { name, svc, t, kind } = plans[i];
-    const where = kind === 'external' ? 'external server, no local log' : `log: ${svc.log}`;
+    const where = kind === 'external' ? 'external server, no local log'
+      : kind === 'foreign' ? `port ${t.port} is held by a process this script did not start (ss -ltnp)` : `log: ${svc.log}`;
     console.error(`stack: ${name} FAILED at ${t.addr}: ${String(r.reason?.message || r.reason).split('\n').join(' | ')} — ${where}`);
   });
   return failed ? 1 : 0;
@@ -80,13 +82,15 @@ async function up(names) {
 async function down(names, { strict = false } = {}) {
   const release = await lock();
   const plans = await survey(names);
-  const lines = await Promise.all(plans.map(async ({ name, t, pid, kind }) => {
-    if (kind === 'external') return [row(name, t.addr, 'external, left alone'), true];
+  const lines = await Promise.all(plans.map(async ({ name, t, own, kind }) => {
+    if (own) { // ours, even if the env now points elsewhere
+      const t0 = Date.now();
+      await stopPid(name, own);
+      return [row(name, own.port ? fmtAddr(own.host, own.port) : t.addr, `stopped  (pid ${own.pid}, ${secs(t0)})`), true];
+    }
+    if (kind === 'external') return [row(name, t.addr, 'external, left alone'), false];
     if (kind === 'foreign') return [row(name, t.addr, 'not started by this script (no pid file), left running'), false];
-    if (kind === 'down') return [row(name, t.addr, 'not running'), true];
-    const t0 = Date.now();
-    await stopPid(name, pid, t.dial, t.port);
-    return [row(name, t.addr, `stopped  (pid ${pid}, ${secs(t0)})`), true];
+    return [row(name, t.addr, 'not running'), true];
   }));
   release();
   for (const [line] of lines) console.log(line);

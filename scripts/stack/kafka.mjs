@@ -13,7 +13,7 @@ const LOG4J = path.join(P.dir, 'log4j.properties');
 const CONTROLLER_PORT = 19093;
 const BROKERS = (process.env.KAFKA_BROKERS || 'localhost:9092').split(',').map((s) => s.trim()).filter(Boolean);
 const jarsPresent = () => fs.existsSync(path.join(LIBS, `kafka_2.13-${VERSION}.jar`));
-const java = (args) => run(which('java'), ['-cp', `${LIBS}/*`, ...args]);
+const java = (args) => run(which('java'), [`-Dlog4j.configuration=file:${LOG4J}`, '-cp', `${LIBS}/*`, ...args]);
 
 function serverProperties(t) {
   const h = t.bind.includes(':') ? `[${t.bind}]` : t.bind;
@@ -52,6 +52,7 @@ log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka=WARN
 log4j.logger.org.apache.kafka=WARN
 log4j.logger.state.change.logger=WARN
+log4j.logger.org.apache.zookeeper=WARN
 log4j.logger.kafka.server.KafkaRaftServer=INFO
 log4j.logger.kafka.server.BrokerServer=INFO
 log4j.logger.kafka.server.ControllerServer=INFO
@@ -155,6 +156,8 @@ export default {
         if (x.partitions.length < wanted[x.name].partitions) throw new Error(`topic ${x.name} has ${x.partitions.length} partitions`);
         if (x.partitions.some((p) => p.leader < 0)) throw new Error(`topic ${x.name} has partitions without a leader`);
       }
+      // Consumers work at once: this creates __consumer_offsets and waits for its coordinator.
+      await a.describeGroups(['im-stack-probe']).catch((e) => { throw new Error(`group coordinator: ${e.message}`); });
     } finally { await a.disconnect(); }
   },
 };

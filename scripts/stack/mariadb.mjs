@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { IS_ROOT, STATE, fatal, paths, run, target, which } from './util.mjs';
+import { IS_ROOT, STATE, fatal, parseAddr, paths, run, target, which } from './util.mjs';
 
 const P = paths('mariadb');
 const db = () => ({
@@ -13,7 +13,9 @@ const db = () => ({
   user: process.env.DB_USER || 'im_service',
   password: process.env.DB_PASSWORD ?? 'im_service_password',
 });
-const DENIED = new Set([1044, 1045, 1049]); // access denied (db/user), unknown database
+// access denied (db, user, no password), unknown database, host not allowed: the server answers but says no
+const DENIED = new Set([1044, 1045, 1049, 1130, 1698]);
+const denied = (e) => DENIED.has(e.errno) || e.sqlState === '28000';
 const str = (s) => `'${String(s).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 const ident = (s) => `\`${String(s).replace(/`/g, '``')}\``;
 
@@ -25,7 +27,11 @@ function mysqlCanEnter(dir) {
   if (pw.status !== 0) return false;
   return spawnSync('test', ['-x', dir], { uid: Number(pw.stdout), gid: Number(gr.stdout) }).status === 0;
 }
+let dirCache;
 function serverDir() {
+  return (dirCache ||= pickServerDir());
+}
+function pickServerDir() {
   if (!IS_ROOT) return P.dir;
   fs.mkdirSync(P.dir, { recursive: true });
   if (mysqlCanEnter(P.dir)) return P.dir;
@@ -56,7 +62,10 @@ export default {
   name: 'mariadb',
   marker: 'mariadbd',
   log: P.log,
-  target: () => target('mariadb', process.env.DB_HOST || 'localhost', Number(process.env.DB_PORT) || 3306),
+  target: () => { // DB_HOST may carry a port; a non-empty DB_PORT wins (as in shared/config)
+    const a = parseAddr(process.env.DB_HOST || 'localhost', 3306);
+    return target('mariadb', a.host, Number(process.env.DB_PORT) || a.port);
+  },
   bins: () => ({ mariadbd: 'mariadb-server', 'mariadb-install-db': 'mariadb-server', mariadb: 'mariadb-client' }),
 
   /** Initialise the datadir once (a half-done init is redone). */
@@ -86,12 +95,12 @@ export default {
     return [which('mariadbd'), ['--no-defaults', `--datadir=${f.data}`, `--socket=${f.sock}`, `--pid-file=${path.join(f.root, 'mariadbd.pid')}`,
       `--bind-address=${t.bind}`, `--port=${t.port}`, '--skip-name-resolve', '--innodb-buffer-pool-size=256M',
       '--max-connections=500', '--max-allowed-packet=64M', '--key-buffer-size=8M', '--character-set-server=utf8mb4',
-      '--collation-server=utf8mb4_unicode_ci', '--skip-log-bin', ...(IS_ROOT ? ['--user=mysql'] : [])]];
+      '--collation-server=utf8mb4_unicode_ci', '--skip-log-bin', '--log-warnings=1', ...(IS_ROOT ? ['--user=mysql'] : [])]];
   },
 
   /** The server speaks the protocol (a login refusal still counts as answering). */
   async ping(t) {
-    try { (await connect(t)).destroy(); } catch (e) { if (!DENIED.has(e.errno)) throw e; }
+    try { await (await connect(t)).end(); } catch (e) { if (!denied(e)) throw e; }
   },
 
   /** Database + app user. Ours: root over our socket. Otherwise whatever the credentials allow. */
@@ -106,15 +115,17 @@ export default {
     try {
       conn = await connect(t);
       await conn.query(`CREATE DATABASE IF NOT EXISTS ${ident(db().name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`).catch(() => {});
+      await conn.end();
       return;
     } catch (e) {
-      if (!DENIED.has(e.errno)) throw e;
-    } finally { conn?.destroy(); }
+      conn?.destroy();
+      if (!denied(e)) throw e;
+    }
     if (process.env.DB_ROOT_USER) {
       const { default: mysql } = await import('mysql2/promise');
       const admin = await mysql.createConnection({ host: t.dial, port: t.port, user: process.env.DB_ROOT_USER,
         password: process.env.DB_ROOT_PASSWORD || '', multipleStatements: true, connectTimeout: 3000 });
-      try { await admin.query(setupSql()); return; } finally { admin.destroy(); }
+      try { await admin.query(setupSql()); return; } finally { await admin.end().catch(() => {}); }
     }
     if (t.local && which('mariadb')) { // a system MariaDB on this machine: root via its default socket
       const r = await run(which('mariadb'), ['-u', adminUser(), '--batch'], { input: setupSql() });
@@ -129,8 +140,10 @@ export default {
     try {
       conn = await connect(t, db().name);
       await conn.query('SELECT 1');
+      await conn.end();
     } catch (e) {
-      throw DENIED.has(e.errno) ? fatal(`${db().user}@${t.addr}/${db().name}: ${e.message}`) : e;
-    } finally { conn?.destroy(); }
+      conn?.destroy();
+      throw denied(e) ? fatal(`${db().user}@${t.addr}/${db().name}: ${e.message}`) : e;
+    }
   },
 };

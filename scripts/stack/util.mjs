@@ -15,7 +15,7 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const note = (msg) => process.stderr.write(`stack: ${msg}\n`);
 
 /** Error that stops waiting at once (wrong password, port taken by something else...). */
-export function fatal(message) { const e = new Error(message); e.fatal = true; return e; }
+export function fatal(message) { const e = new Error(message); e.stackFatal = true; return e; }
 
 /** Per-service files: <STATE>/<svc>/{data, <svc>.log, <svc>.pid}. */
 export function paths(svc) {
@@ -36,14 +36,15 @@ export function parseAddr(s, defaultPort) {
   return { host: m[1], port: Number(m[2] || defaultPort) };
 }
 
+export const fmtAddr = (host, port) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+
 /** A service's target: where clients reach it and, when local, where we bind it. */
 export function target(name, host, port) {
   const local = isLoopback(host);
   const h = host.replace(/^\[|\]$/g, '');
   const bind = /^127\./.test(h) ? h : h === '::1' ? '::1' : '127.0.0.1';
-  const hostPort = (x) => (x.includes(':') ? `[${x}]:${port}` : `${x}:${port}`);
   const dial = local ? bind : h; // where we connect to check it
-  return { name, host: h, port, local, bind, dial, addr: hostPort(dial), hostPort };
+  return { name, host: h, port, local, bind, dial, addr: fmtAddr(dial, port) };
 }
 
 /** Does anything accept TCP connections on host:port? */
@@ -69,15 +70,17 @@ export function withTimeout(promise, ms, what) {
 export async function waitFor(fn, { deadline, pid, what }) {
   let last;
   for (;;) {
-    try { return await fn(); } catch (e) { last = e; if (e.fatal) throw e; }
+    try { return await fn(); } catch (e) { last = e; if (e.stackFatal) throw e; }
     if (pid && !alive(pid)) throw new Error(`process ${pid} exited (${what}: ${last?.message})`);
     if (Date.now() >= deadline) throw new Error(`no answer within ${Math.round(TIMEOUT_MS / 1000)}s (${last?.message})`);
     await sleep(300);
   }
 }
 
+/** Process exists and is not a zombie (whoever reaps our detached children may be slow). */
 export function alive(pid) {
-  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
+  try { process.kill(pid, 0); } catch (e) { if (e.code !== 'EPERM') return false; }
+  try { return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return true; }
 }
 
 function cmdline(pid) {
@@ -86,17 +89,17 @@ function cmdline(pid) {
   return r.status === 0 ? r.stdout : '';
 }
 
-/** pid from the service's pid file if that process is alive and is still ours (marker in its command line). */
+/** {pid, host, port} from the service's pid file if that process is alive and still ours (marker in its command line). */
 export function ownPid(svc, marker) {
-  let pid;
-  try { pid = Number(fs.readFileSync(paths(svc).pid, 'utf8').trim()); } catch { return null; }
-  if (pid > 0 && alive(pid) && cmdline(pid).includes(marker)) return pid;
+  let pid, host, port;
+  try { [pid, host, port] = fs.readFileSync(paths(svc).pid, 'utf8').trim().split(/\s+/); } catch { return null; }
+  if (Number(pid) > 0 && alive(Number(pid)) && cmdline(Number(pid)).includes(marker)) return { pid: Number(pid), host, port: Number(port) };
   fs.rmSync(paths(svc).pid, { force: true });
   return null;
 }
 
 /** Start a process that outlives this script: own session, stdio to the log file, pid file. */
-export function spawnDetached(svc, cmd, args, opts = {}) {
+export function spawnDetached(svc, t, cmd, args, opts = {}) {
   const p = paths(svc);
   fs.mkdirSync(p.dir, { recursive: true });
   try { if (fs.statSync(p.log).size > 20e6) fs.renameSync(p.log, `${p.log}.old`); } catch { /* no log yet */ }
@@ -107,19 +110,19 @@ export function spawnDetached(svc, cmd, args, opts = {}) {
   child.on('error', () => {}); // surfaces as a dead pid in waitFor
   child.unref();
   if (!child.pid) throw new Error(`could not start ${cmd}`);
-  fs.writeFileSync(p.pid, `${child.pid}\n`);
+  fs.writeFileSync(p.pid, `${child.pid} ${t.dial} ${t.port}\n`); // the address lets `down` wait for the port
   return child.pid;
 }
 
 /** SIGTERM, wait up to 20 s, SIGKILL; then wait until the port is closed. */
-export async function stopPid(svc, pid, host, port) {
+export async function stopPid(svc, { pid, host, port }) {
   try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
   const until = Date.now() + 20_000;
   while (alive(pid) && Date.now() < until) await sleep(100);
   if (alive(pid)) { note(`${svc}: pid ${pid} ignored SIGTERM for 20 s, sending SIGKILL`); try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
   while (alive(pid)) await sleep(100);
   const portUntil = Date.now() + 10_000;
-  while (await portOpen(host, port, 300) && Date.now() < portUntil) await sleep(100);
+  while (port && await portOpen(host, port, 300) && Date.now() < portUntil) await sleep(100);
   fs.rmSync(paths(svc).pid, { force: true });
 }
 
