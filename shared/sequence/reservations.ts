@@ -1,0 +1,118 @@
+/**
+ * The durable half of hi/lo: `sequence_reservations` (conversation_id, reserved_until,
+ * updated_at) in MySQL. reserved_until only ever grows, and Redis never issues a number
+ * above a value committed here, so after any loss of Redis numbering resumes above it.
+ *
+ * Two operations:
+ * - reserve: one autocommit statement advancing reserved_until by a block and
+ *   returning the new value (LAST_INSERT_ID(expr) travels back in the OK packet, so no
+ *   second round trip and no explicit transaction);
+ * - recover: a transaction that locks the row, reads reserved_until, lets the caller
+ *   recreate the Redis state from it while the lock is held, then reserves a block.
+ */
+import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+
+/** MySQL errors after which the same transaction may simply be run again. */
+const RETRYABLE_SQL = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+const RECOVER_ATTEMPTS = 3;
+
+export interface RecoverResult {
+  /** True when `init` recreated the Redis state and a block was reserved above it. */
+  readonly created: boolean;
+  /** reserved_until after the transaction (the new block's top when created). */
+  readonly reservedUntil: number;
+}
+
+export class ReservationStore {
+  readonly #pool: Pool;
+  readonly #clock: () => number;
+
+  constructor(pool: Pool, clock: () => number = Date.now) {
+    this.#pool = pool;
+    this.#clock = clock;
+  }
+
+  /**
+   * Advances reserved_until to max(reserved_until, floor) + block and returns it,
+   * committed. `floor` lets a caller lift a row that is behind Redis (e.g. a row
+   * deleted by hand) in one step instead of block by block.
+   */
+  async reserve(conversationId: string, block: number, floor = 0): Promise<number> {
+    const now = this.#clock();
+    const [res] = await this.#pool.execute<ResultSetHeader>(
+      `INSERT INTO sequence_reservations (conversation_id, reserved_until, updated_at)
+       VALUES (?, LAST_INSERT_ID(? + ?), ?)
+       ON DUPLICATE KEY UPDATE
+         reserved_until = LAST_INSERT_ID(GREATEST(reserved_until, ?) + ?),
+         updated_at = ?`,
+      [conversationId, floor, block, now, floor, block, now],
+    );
+    return checkedValue(res.insertId, 'reserved_until');
+  }
+
+  /**
+   * Locks the conversation's row (creating it at 0 if absent), calls `init` with the
+   * reserved_until read under the lock, and — when `init` reports it recreated the
+   * state — reserves one block above that value before committing. While the lock is
+   * held no reservation of this conversation can commit, which is what makes the value
+   * handed to `init` an upper bound of every number ever issued.
+   */
+  async recover(
+    conversationId: string,
+    block: number,
+    init: (reservedUntil: number) => Promise<boolean>,
+  ): Promise<RecoverResult> {
+    for (let attempt = 1; ; attempt++) {
+      const conn = await this.#pool.getConnection();
+      try {
+        return await this.#recoverOnce(conn, conversationId, block, init);
+      } catch (err) {
+        await conn.rollback().catch(() => undefined);
+        const code = (err as { code?: unknown }).code;
+        if (attempt >= RECOVER_ATTEMPTS || typeof code !== 'string' || !RETRYABLE_SQL.has(code)) throw err;
+      } finally {
+        conn.release();
+      }
+    }
+  }
+
+  async #recoverOnce(
+    conn: PoolConnection,
+    conversationId: string,
+    block: number,
+    init: (reservedUntil: number) => Promise<boolean>,
+  ): Promise<RecoverResult> {
+    const now = this.#clock();
+    await conn.beginTransaction();
+    // Creates the row if absent and takes its exclusive lock either way.
+    await conn.execute(
+      `INSERT INTO sequence_reservations (conversation_id, reserved_until, updated_at)
+       VALUES (?, 0, ?)
+       ON DUPLICATE KEY UPDATE reserved_until = reserved_until`,
+      [conversationId, now],
+    );
+    const [rows] = await conn.execute<RowDataPacket[]>(
+      'SELECT reserved_until FROM sequence_reservations WHERE conversation_id = ? FOR UPDATE',
+      [conversationId],
+    );
+    const current = checkedValue(Number(rows[0]?.['reserved_until']), 'reserved_until');
+    const created = await init(current);
+    if (!created) {
+      await conn.commit();
+      return { created: false, reservedUntil: current };
+    }
+    const reservedUntil = current + block;
+    await conn.execute('UPDATE sequence_reservations SET reserved_until = ?, updated_at = ? WHERE conversation_id = ?', [
+      reservedUntil,
+      now,
+      conversationId,
+    ]);
+    await conn.commit();
+    return { created: true, reservedUntil };
+  }
+}
+
+function checkedValue(value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`unexpected ${what} ${String(value)}`);
+  return value;
+}
