@@ -61,6 +61,7 @@ const DESCRIPTIONS = {
   GATEWAY_CIRCUIT_BREAKER_THRESHOLD: 'Consecutive failures that open a gateway circuit',
   GATEWAY_CIRCUIT_BREAKER_COOLDOWN: 'How long an open circuit stays open',
   GATEWAY_RETRY_BACKOFF: 'Base backoff between push attempts',
+  GATEWAY_CHANNEL_IDLE_TIMEOUT: 'A gateway channel unused this long is closed',
   FILTER_ENABLED: 'Apply the sensitive-word filter',
   FILTER_ACTION: 'block, replace or audit',
   FILTER_WORDLIST_PATH: 'Word list file (absent default path: empty list)',

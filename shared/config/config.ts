@@ -95,6 +95,8 @@ export function loadConfig(env: Env = process.env) {
       circuitBreakerThreshold: int(env, 'GATEWAY_CIRCUIT_BREAKER_THRESHOLD', 5, 1),
       circuitBreakerCooldownMs: duration(env, 'GATEWAY_CIRCUIT_BREAKER_COOLDOWN', '10s', 1),
       retryBaseBackoffMs: duration(env, 'GATEWAY_RETRY_BACKOFF', '50ms', 0),
+      /** A gateway's channel unused this long is closed (reopened on the next push). */
+      channelIdleMs: duration(env, 'GATEWAY_CHANNEL_IDLE_TIMEOUT', '5m', 1000),
     },
     filter: {
       enabled: bool(env, 'FILTER_ENABLED', true),
