@@ -5,11 +5,12 @@
  */
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
-import { createMysqlPool, pingMysql, type Pool } from '../storage/mysql';
-import { createRedis, pingRedis, type Redis } from '../storage/redis';
-import { createEtcd, pingEtcd, type Etcd3 } from '../registry/etcd';
-import { createKafka, type Kafka, type Admin } from '../bus/kafka';
-import { EventProducer } from '../bus/producer';
+import type { Pool } from '../storage/mysql';
+import type { Redis } from '../storage/redis';
+import type { Etcd3 } from '../registry/etcd';
+import type { Kafka, Admin } from '../bus/kafka';
+import type { EventProducer } from '../bus/producer';
+import { CLIENT_KITS, type ClientKits } from './clients';
 import { withTimeout } from './timeout';
 
 export const DEPENDENCY_NAMES = ['mysql', 'redis', 'etcd', 'kafka'] as const;
@@ -27,34 +28,42 @@ export class Dependencies {
   #admin?: Promise<Admin>;
   #producer?: EventProducer;
 
+  /** `kits`: how clients are built; a function's bundle carries only those it needs. */
   constructor(
     readonly config: Config,
     private readonly logger: Logger,
+    private readonly kits: ClientKits = CLIENT_KITS,
   ) {}
 
+  #kit<N extends DependencyName>(name: N): NonNullable<ClientKits[N]> {
+    const kit = this.kits[name];
+    if (!kit) throw new Error(`the ${name} client is not in this bundle: list '${name}' in the function's needs`);
+    return kit as NonNullable<ClientKits[N]>;
+  }
+
   mysql(): Pool {
-    return (this.#mysql ??= createMysqlPool(this.config.db));
+    return (this.#mysql ??= this.#kit('mysql').create(this.config.db));
   }
 
   redis(): Redis {
     if (!this.#redis) {
-      this.#redis = createRedis(this.config.redis);
+      this.#redis = this.#kit('redis').create(this.config.redis);
       this.#redis.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'redis error'));
     }
     return this.#redis;
   }
 
   etcd(): Etcd3 {
-    return (this.#etcd ??= createEtcd(this.config.etcd));
+    return (this.#etcd ??= this.#kit('etcd').create(this.config.etcd));
   }
 
   kafka(): Kafka {
-    return (this.#kafka ??= createKafka(this.config.kafka, this.logger));
+    return (this.#kafka ??= this.#kit('kafka').create(this.config.kafka, this.logger));
   }
 
   /** One producer per process, shared by every function in it. */
   producer(): EventProducer {
-    return (this.#producer ??= new EventProducer(this.kafka()));
+    return (this.#producer ??= this.#kit('kafka').producer(this.kafka()));
   }
 
   admin(): Promise<Admin> {
@@ -73,11 +82,11 @@ export class Dependencies {
     try {
       const work =
         name === 'mysql'
-          ? pingMysql(this.mysql())
+          ? this.#kit('mysql').ping(this.mysql())
           : name === 'redis'
-            ? pingRedis(this.redis())
+            ? this.#kit('redis').ping(this.redis())
             : name === 'etcd'
-              ? pingEtcd(this.etcd(), CHECK_TIMEOUT_MS)
+              ? this.#kit('etcd').ping(this.etcd(), CHECK_TIMEOUT_MS)
               : this.admin().then((a) => a.describeCluster());
       await withTimeout(Promise.resolve(work), CHECK_TIMEOUT_MS, `${name} check`);
       return { status: 'healthy' };
