@@ -109,6 +109,47 @@ describe('SequenceGenerator (real Redis db 11 + MySQL)', () => {
     expect(next).toBeGreaterThan(17);
   });
 
+  it('a process paused between reserving and raising, across two losses, still never repeats', async () => {
+    const c = conv();
+    const key = RedisKeys.sequence(c);
+    // Process A's MySQL pool holds back the answer of its next reservation until released.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let reserving!: () => void;
+    const reserved = new Promise<void>((r) => (reserving = r));
+    let hold = false;
+    const slowPool = new Proxy(mysql, {
+      get(target, prop, receiver) {
+        if (prop !== 'execute') return Reflect.get(target, prop, receiver);
+        return async (...args: Parameters<Pool['execute']>) => {
+          const result = await (target.execute as (...a: unknown[]) => Promise<unknown>)(...args);
+          if (hold) {
+            reserving();
+            await gate;
+          }
+          return result;
+        };
+      },
+    });
+    const a = generator(redis, slowPool, 5);
+    const b = generator(redis, mysql, 5);
+    const calls: IssuedCall[] = [];
+    for (let i = 0; i < 5; i++) await issue(a, c, calls); // 1..5: block used up
+    hold = true;
+    const pending = issue(a, c, calls); // A reserves 6..10, then stalls before raising
+    await reserved;
+    hold = false;
+    await redis.del(key); // loss 1
+    for (let i = 0; i < 4; i++) await issue(b, c, calls); // B recovers above 10: 11..14
+    await redis.del(key); // loss 2: nothing in Redis remembers 14
+    release(); // A's raise lands now: it must recover under the lock, not restart from its block
+    await pending;
+    for (let i = 0; i < 3; i++) await issue(a, c, calls);
+    checkIssued(calls);
+    expect(calls.slice(5, 9).map((x) => x.n)).toEqual([11, 12, 13, 14]);
+    expect(calls[9]?.n).toBeGreaterThan(14);
+  });
+
   it('lifts a MySQL row that fell behind Redis instead of issuing below it', async () => {
     const c = conv();
     const gen = generator(redis, mysql, 5);
