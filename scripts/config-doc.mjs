@@ -65,6 +65,7 @@ const DESCRIPTIONS = {
   FILTER_ENABLED: 'Apply the sensitive-word filter',
   FILTER_ACTION: 'block, replace or audit',
   FILTER_WORDLIST_PATH: 'Word list file (absent default path: empty list)',
+  FILTER_RELOAD_INTERVAL: 'How often the word list file is checked for changes (0s = never reload)',
   ENCRYPTION_ENABLED: 'Envelope-encrypt stored message content',
   KMS_ENDPOINT: 'KMS endpoint (empty: local key provider)',
   KMS_KEY_ID: 'Key id of the wrapping key',

@@ -104,6 +104,8 @@ export function loadConfig(env: Env = process.env) {
       wordlistPath: str(env, 'FILTER_WORDLIST_PATH', '/etc/im-service/wordlist.txt'),
       /** The seeds' default path may be absent on a dev machine; a path set explicitly must exist. */
       wordlistPathExplicit: (env['FILTER_WORDLIST_PATH'] ?? '').trim() !== '',
+      /** How often the word list file is checked for changes (0s = never reload). */
+      reloadIntervalMs: duration(env, 'FILTER_RELOAD_INTERVAL', '5s', 0),
     },
     encryption: {
       enabled: bool(env, 'ENCRYPTION_ENABLED', false),
@@ -144,6 +146,15 @@ export function loadConfig(env: Env = process.env) {
   }
   if (config.offlineWorker.maxRetries > 0 && config.offlineWorker.retryBackoffMs.length === 0) {
     throw new ConfigError('RETRY_BACKOFF', 'must list at least one duration');
+  }
+  if (config.encryption.localKey !== '' && !/^[A-Za-z0-9+/]{43}=$/.test(config.encryption.localKey)) {
+    throw new ConfigError('ENCRYPTION_KEY', 'must be the base64 encoding of exactly 32 bytes (e.g. `openssl rand -base64 32`)');
+  }
+  if (config.encryption.enabled && config.encryption.localKey === '' && config.encryption.localKeyFile === '') {
+    throw new ConfigError(
+      'ENCRYPTION_KEY',
+      'is required when ENCRYPTION_ENABLED=true: set ENCRYPTION_KEY (base64, 32 bytes) or ENCRYPTION_KEY_FILE (a mounted secret); no KMS client is built in',
+    );
   }
   return config;
 }

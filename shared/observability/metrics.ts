@@ -125,6 +125,23 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['fn', 'code'] as const,
       registers: r,
     }),
+    filterMatches: new Counter({
+      name: 'im_service_filter_matches_total',
+      help: 'Messages in which the sensitive-word filter found words, by action (block|replace|audit)',
+      labelNames: ['action'] as const,
+      registers: r,
+    }),
+    filterWordlistReloads: new Counter({
+      name: 'im_service_filter_wordlist_reloads_total',
+      help: 'Sensitive-word list reloads, by outcome (loaded|failed|missing)',
+      labelNames: ['outcome'] as const,
+      registers: r,
+    }),
+    filterWordlistWords: new Gauge({
+      name: 'im_service_filter_wordlist_words',
+      help: 'Distinct words in the sensitive-word list in use',
+      registers: r,
+    }),
   };
 }
 

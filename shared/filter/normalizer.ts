@@ -1,0 +1,239 @@
+/**
+ * Turns a text into its canonical form (see unicode.ts) as UTF-16 code units, plus an
+ * offset map from every canonical unit back to the original text, so a match found in
+ * the canonical form masks exactly the original characters it came from.
+ *
+ * The unit of the map is a *chunk*: one extended grapheme cluster (UAX #29), or a few
+ * adjacent clusters whose canonical forms compose with each other (compatibility
+ * jamo ㄱ+ㅏ → 가). NFKC can change length (ﬁ → fi, ㍿ → 株式会社, ß → ss, ｶﾞ → ガ), so
+ * per-chunk normalisation is what keeps the mapping exact: the canonical text is the
+ * concatenation of the chunks' canonical forms, and (checked by a property test) equal
+ * to canonicalising the whole text at once.
+ *
+ * Buffers are reused between calls: a result is valid until the next `normalize`.
+ */
+import { F_AFTER, F_BEFORE, F_LINKER, F_RI, canonical, combinesBackward, flagsOf, hangulJoins, segmentRun } from './unicode';
+import { unitsToString } from './units';
+
+/** Chunks longer than this are never merged further (bounds adversarial re-normalising). */
+const MAX_MERGE_UNITS = 128;
+const CACHE_LIMIT = 8192;
+
+const ASCII_FOLD = new Uint16Array(128).map((_, c) => (c >= 65 && c <= 90 ? c + 32 : c));
+
+export interface NormalizedText {
+  /** Canonical UTF-16 code units; only [0, length) is meaningful. */
+  readonly units: Uint16Array;
+  readonly length: number;
+  /** Chunk index of every canonical unit. */
+  readonly unitChunk: Int32Array;
+  /** Original UTF-16 offsets [start, end) of every chunk. */
+  readonly chunkStart: Int32Array;
+  readonly chunkEnd: Int32Array;
+  /** Index of the chunk's first grapheme cluster in the original text. */
+  readonly chunkGrapheme: Int32Array;
+  readonly chunkCount: number;
+  /** Grapheme clusters in the whole text. */
+  readonly graphemes: number;
+}
+
+/** Grapheme clusters covered by chunks first..last (inclusive). */
+export function graphemesOf(t: NormalizedText, first: number, last: number): number {
+  const end = last + 1 < t.chunkCount ? (t.chunkGrapheme[last + 1] as number) : t.graphemes;
+  return end - (t.chunkGrapheme[first] as number);
+}
+
+export class TextNormalizer implements NormalizedText {
+  units = new Uint16Array(1024);
+  unitChunk = new Int32Array(1024);
+  length = 0;
+  chunkStart = new Int32Array(1024);
+  chunkEnd = new Int32Array(1024);
+  chunkGrapheme = new Int32Array(1024);
+  chunkUnit = new Int32Array(1024);
+  chunkCount = 0;
+  graphemes = 0;
+  #text = '';
+  /** Last chunk that produced canonical units (merges attach to it). */
+  #anchor = -1;
+  readonly #cpCache = new Map<number, string>();
+  readonly #clusterCache = new Map<string, string>();
+  readonly #runCache = new Map<string, number[]>();
+
+  /** Canonical form of a whole string through the same chunking (used for words). */
+  canonicalize(text: string): string {
+    this.normalize(text);
+    return unitsToString(this.units, 0, this.length);
+  }
+
+  normalize(text: string): NormalizedText {
+    this.#text = text;
+    this.length = 0;
+    this.chunkCount = 0;
+    this.graphemes = 0;
+    this.#anchor = -1;
+    const n = text.length;
+    let runStart = 0;
+    let prevCp = -1;
+    let prevFlags = 0;
+    let prevStart = 0;
+    let riOdd = false;
+    let linkerPending = false;
+    let i = 0;
+    while (i < n) {
+      let cp = text.charCodeAt(i);
+      let len = 1;
+      if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < n) {
+        const lo = text.charCodeAt(i + 1);
+        if (lo >= 0xdc00 && lo <= 0xdfff) {
+          cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
+          len = 2;
+        }
+      }
+      const f = cp < 0x80 ? 0 : flagsOf(cp);
+      if (i > 0) {
+        const joined =
+          (prevFlags & F_AFTER) !== 0 ||
+          (f & F_BEFORE) !== 0 ||
+          (cp === 0x0a && prevCp === 0x0d) ||
+          (riOdd && (f & F_RI) !== 0) ||
+          linkerPending ||
+          hangulJoins(prevCp, cp);
+        if (!joined) {
+          if (prevStart === runStart) this.#single(runStart, i, prevCp);
+          else this.#run(runStart, i);
+          runStart = i;
+        }
+      }
+      riOdd = (f & F_RI) !== 0 && !riOdd;
+      if ((f & F_LINKER) !== 0) linkerPending = true;
+      else if ((f & F_BEFORE) === 0) linkerPending = false;
+      prevCp = cp;
+      prevFlags = f;
+      prevStart = i;
+      i += len;
+    }
+    if (n > 0) {
+      if (prevStart === runStart) this.#single(runStart, n, prevCp);
+      else this.#run(runStart, n);
+    }
+    return this;
+  }
+
+  /** One code point that is a grapheme cluster on its own: the hot path. */
+  #single(start: number, end: number, cp: number): void {
+    if (cp < 0x80) {
+      const c = this.#newChunk(start, end);
+      this.#reserveUnits(1);
+      this.units[this.length] = ASCII_FOLD[cp] as number;
+      this.unitChunk[this.length++] = c;
+      this.#anchor = c;
+      return;
+    }
+    let form = this.#cpCache.get(cp);
+    if (form === undefined) {
+      form = canonical(String.fromCodePoint(cp));
+      this.#cpCache.set(cp, form);
+    }
+    this.#cluster(start, end, form);
+  }
+
+  /** A run whose inner boundaries ICU decides. */
+  #run(start: number, end: number): void {
+    const run = this.#text.slice(start, end);
+    let lengths = this.#runCache.get(run);
+    if (lengths === undefined) {
+      lengths = segmentRun(run);
+      if (this.#runCache.size >= CACHE_LIMIT) this.#runCache.clear();
+      this.#runCache.set(run, lengths);
+    }
+    let pos = start;
+    for (const len of lengths) {
+      const cluster = this.#text.slice(pos, pos + len);
+      let form = this.#clusterCache.get(cluster);
+      if (form === undefined) {
+        form = canonical(cluster);
+        if (this.#clusterCache.size >= CACHE_LIMIT) this.#clusterCache.clear();
+        this.#clusterCache.set(cluster, form);
+      }
+      this.#cluster(pos, pos + len, form);
+      pos += len;
+    }
+  }
+
+  #cluster(start: number, end: number, form: string): void {
+    const anchor = this.#anchor;
+    if (form.length > 0 && anchor >= 0 && combinesBackward(form.codePointAt(0) as number)) {
+      const from = this.chunkStart[anchor] as number;
+      if (end - from <= MAX_MERGE_UNITS) {
+        const together = canonical(this.#text.slice(from, end));
+        const apart = this.#unitsFrom(this.chunkUnit[anchor] as number) + form;
+        if (together !== apart) {
+          this.#mergeInto(anchor, end, together);
+          return;
+        }
+      }
+    }
+    const c = this.#newChunk(start, end);
+    if (form.length === 0) return;
+    this.#write(form, c);
+    this.#anchor = c;
+  }
+
+  /** Folds every chunk after `anchor`, and one more cluster, into `anchor`. */
+  #mergeInto(anchor: number, end: number, form: string): void {
+    this.chunkCount = anchor + 1;
+    this.chunkEnd[anchor] = end;
+    this.length = this.chunkUnit[anchor] as number;
+    this.graphemes++;
+    this.#write(form, anchor);
+  }
+
+  #newChunk(start: number, end: number): number {
+    const c = this.chunkCount;
+    if (c === this.chunkStart.length) this.#growChunks();
+    this.chunkStart[c] = start;
+    this.chunkEnd[c] = end;
+    this.chunkGrapheme[c] = this.graphemes++;
+    this.chunkUnit[c] = this.length;
+    this.chunkCount = c + 1;
+    return c;
+  }
+
+  #write(form: string, chunk: number): void {
+    this.#reserveUnits(form.length);
+    for (let k = 0; k < form.length; k++) {
+      this.units[this.length] = form.charCodeAt(k);
+      this.unitChunk[this.length++] = chunk;
+    }
+  }
+
+  #unitsFrom(from: number): string {
+    return unitsToString(this.units, from, this.length);
+  }
+
+  #reserveUnits(extra: number): void {
+    const need = this.length + extra;
+    if (need <= this.units.length) return;
+    let size = this.units.length * 2;
+    while (size < need) size *= 2;
+    const units = new Uint16Array(size);
+    units.set(this.units.subarray(0, this.length));
+    const map = new Int32Array(size);
+    map.set(this.unitChunk.subarray(0, this.length));
+    this.units = units;
+    this.unitChunk = map;
+  }
+
+  #growChunks(): void {
+    const grow = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.chunkStart = grow(this.chunkStart);
+    this.chunkEnd = grow(this.chunkEnd);
+    this.chunkGrapheme = grow(this.chunkGrapheme);
+    this.chunkUnit = grow(this.chunkUnit);
+  }
+}
