@@ -226,7 +226,7 @@ export class TextNormalizer implements NormalizedText {
   }
 
   #growChunks(): void {
-    const grow = (a: Int32Array): Int32Array => {
+    const grow = (a: Int32Array) => {
       const b = new Int32Array(a.length * 2);
       b.set(a);
       return b;
