@@ -1,21 +1,66 @@
 /**
  * mark-read: the client HTTP API (read receipts, inbox, unread counts, GDPR) and the
- * admin API, all behind Bearer JWT.
+ * admin API, all behind Bearer JWT. Builds the stores once per cold start and hands
+ * them to the routers; the OpenAPI document validates every request.
  */
 import { Router } from 'express';
 import { JwtAuth } from '../../shared/auth/jwt';
+import { groupConversationId } from '../../shared/sequence/conversation-id';
+import { InboxStore } from '../../shared/storage/inbox';
+import { MessageStatusStore } from '../../shared/storage/message-status';
+import { ReceiptStore } from '../../shared/storage/receipts';
 import { UserStore } from '../../shared/storage/users';
 import type { FunctionDefinition } from '../../shared/runtime/types';
 import { adminUsersRouter } from './admin-users';
+import { apiRouter } from './api';
+import { ContentReader } from './content';
+import { CursorCodec } from './cursor';
+import { GdprStore } from './gdpr-store';
+import { gdprRouter } from './gdpr-routes';
+import { inboxRouter } from './inbox-routes';
+import { OpenApi } from './openapi';
+import { ReadService } from './read-service';
+import { receiptsRouter } from './receipts-routes';
 
 export const markRead: FunctionDefinition = {
   name: 'mark-read',
   needs: ['mysql', 'redis', 'kafka'],
-  async create({ config, deps }) {
+  async create({ config, deps, logger }) {
+    const clock = Date.now;
     const auth = new JwtAuth(config.auth);
-    const users = new UserStore(deps.mysql());
+    const pool = deps.mysql();
+    const redis = deps.redis();
+    const api = new OpenApi();
+    const inbox = new InboxStore(pool, { groupConversationId }, clock);
+    const receipts = new ReceiptStore(pool, clock);
+    const status = new MessageStatusStore(redis, config.messages.ttlMs);
+    const content = new ContentReader();
+    const producer = deps.producer();
+    const service = new ReadService({
+      inbox,
+      receipts,
+      status,
+      clock,
+      publish: (event) =>
+        producer.send(
+          config.kafka.topics.readReceipts,
+          'im.events.v1.ReadReceiptEvent',
+          [{ key: event.senderId, event }],
+          config.kafka.producerTimeoutMs,
+        ),
+    });
     const http = Router();
-    http.use(adminUsersRouter({ auth, users }));
+    http.use(adminUsersRouter({ auth, users: new UserStore(pool) }));
+    http.use(
+      apiRouter({
+        auth,
+        routers: [
+          receiptsRouter({ api, service }),
+          inboxRouter({ api, inbox, cursors: new CursorCodec(config.auth.jwtSecret), content }),
+          gdprRouter({ api, inbox, receipts, status, gdpr: new GdprStore(pool), redis, content, logger, clock }),
+        ],
+      }),
+    );
     return { http };
   },
 };

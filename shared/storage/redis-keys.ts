@@ -23,6 +23,13 @@ export const RedisKeys = {
    * routing's record as "already done".
    */
   messageClaim: (scope: string, msgId: string): string => `claim:${scope}:${msgId}`,
+
+  /**
+   * One hash per msg_id: its delivery status for GetMessageStatus (`status`,
+   * `delivered_at`, `read_at`, `delivered_devices`), MESSAGE_TTL. Written by
+   * route-private (delivery) and mark-read (read) through MessageStatusStore.
+   */
+  messageStatus: (msgId: string): string => `status:${msgId}`,
 } as const;
 
 const SCOPE_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;

@@ -1,0 +1,58 @@
+/**
+ * HTTP routes of the caller's inbox: GET /api/v1/offline (+ /count) — everything
+ * waiting in the 7-day inbox — and GET /api/v1/messages/unread (+ /count). Both
+ * listings walk the same merge (shared/storage/inbox.ts) with an opaque cursor.
+ */
+import { Router, type Response } from 'express';
+import type { InboxStore } from '../../shared/storage/inbox';
+import type { ContentReader } from './content';
+import type { CursorCodec, Listing } from './cursor';
+import { messageJson } from './message-view';
+import { inputOf, type OpenApi } from './openapi';
+import { callerOf } from './self';
+
+interface PageQuery {
+  cursor?: string;
+  limit: number;
+  user_id?: string;
+}
+
+export function inboxRouter(deps: { api: OpenApi; inbox: InboxStore; cursors: CursorCodec; content: ContentReader }): Router {
+  const { api, inbox, cursors, content } = deps;
+  const router = Router();
+
+  const page = async (res: Response, listing: Listing): Promise<void> => {
+    const { query } = inputOf<unknown, PageQuery, unknown>(res);
+    const caller = callerOf(res, { 'query.user_id': query.user_id });
+    const from = cursors.decode(caller, listing, query.cursor);
+    const unreadOnly = listing === 'unread';
+    const [p, total] = await Promise.all([
+      inbox.page(caller, from, query.limit, { unreadOnly }),
+      unreadOnly
+        ? inbox.unreadCounts(caller).then((c) => c.private + c.group)
+        : inbox.span(caller).then((s) => s.count),
+    ]);
+    res.json({
+      messages: await Promise.all(p.messages.map((m) => messageJson(m, content))),
+      next_cursor: cursors.encode(caller, listing, p.position),
+      has_more: p.hasMore,
+      total_count: total,
+    });
+  };
+
+  router.get('/api/v1/offline', api.validate('listOffline'), (_req, res) => page(res, 'offline'));
+  router.get('/api/v1/messages/unread', api.validate('listUnread'), (_req, res) => page(res, 'unread'));
+
+  router.get('/api/v1/offline/count', api.validate('getOfflineCount'), async (_req, res) => {
+    const s = await inbox.span(callerOf(res));
+    res.json({ count: s.count, oldest_timestamp: s.oldest, newest_timestamp: s.newest });
+  });
+
+  router.get('/api/v1/messages/unread/count', api.validate('getUnreadCount'), async (_req, res) => {
+    const { query } = inputOf<unknown, { user_id?: string }, unknown>(res);
+    const c = await inbox.unreadCounts(callerOf(res, { 'query.user_id': query.user_id }));
+    res.json({ count: c.private + c.group, private_count: c.private, group_count: c.group });
+  });
+
+  return router;
+}

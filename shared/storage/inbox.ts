@@ -1,0 +1,377 @@
+/**
+ * The read side of a user's inbox: private messages (`offline_messages`, one row per
+ * recipient) merged with the group messages above the user's read position in each of
+ * their groups (`group_messages`, stored once per group; read diffusion), plus the
+ * counts and the "may this user see this message" look-ups.
+ *
+ * The walk is a k-way merge of ordered streams — the private stream by `id`, each
+ * group's stream by `sequence_number` — taking the oldest head (`created_at`) each time.
+ * A position holds the last id / sequence returned per stream, so a page never skips or
+ * repeats a message, and messages stored after a position was handed out are found on
+ * the next page:
+ *  - private ids: a user's rows are written by the one consumer of their `offline_msg`
+ *    partition, batch after batch, so a user's ids are committed in increasing order;
+ *  - group sequences are issued before the log write, so a later sequence may reach the
+ *    log first. A group stream therefore stops before a hole in its sequences while the
+ *    entry after the hole is younger than `settleMs`; an older hole is taken as
+ *    permanent (failed publish, deleted or expired message) and walked over.
+ */
+import type { Pool, RowDataPacket } from 'mysql2/promise';
+import { ImError } from '../errors';
+
+export interface InboxPosition {
+  /** Last `offline_messages.id` returned (0 = none). */
+  readonly privateId: number;
+  /** Per group: the last sequence returned, when above the read position. */
+  readonly groups: ReadonlyMap<string, number>;
+}
+
+export interface InboxMessage {
+  readonly kind: 'private' | 'group';
+  /** Place in its stream: `offline_messages.id` (private) or the group sequence. */
+  readonly streamPos: number;
+  readonly msgId: string;
+  readonly senderId: string;
+  /** The inbox owner. */
+  readonly recipientId: string;
+  readonly conversationType: string;
+  readonly conversationId: string;
+  readonly groupId: string | undefined;
+  readonly sequenceNumber: number;
+  /** The stored `im.events.v1.Content` protobuf. */
+  readonly content: Buffer;
+  readonly metadata: string | null;
+  readonly clientTimestamp: number;
+  readonly createdAt: number;
+  readonly readAt: number | null;
+}
+
+export interface InboxPage {
+  readonly messages: InboxMessage[];
+  readonly position: InboxPosition;
+  /** More messages are available right now. */
+  readonly hasMore: boolean;
+}
+
+export interface InboxCounts {
+  readonly private: number;
+  readonly group: number;
+}
+
+export interface InboxSpan {
+  readonly count: number;
+  readonly oldest: number | null;
+  readonly newest: number | null;
+}
+
+export interface InboxStoreOptions {
+  /** How long a hole in a group's sequences may be waiting for its late entry. */
+  readonly settleMs?: number;
+  /** Group streams fetched per UNION ALL statement. */
+  readonly groupsPerStatement?: number;
+  /** Builds a group's conversation id (`g:<id>`). */
+  readonly groupConversationId: (groupId: string) => string;
+}
+
+interface Membership {
+  groupId: string;
+  joinedAt: number;
+  /** Read position; null when the member never read (then only entries since joining count). */
+  readSeq: number | null;
+  lastSeq: number;
+}
+
+interface Stream {
+  readonly key: string;
+  readonly entries: InboxMessage[];
+  taken: number;
+  pos: number;
+}
+
+const PRIVATE_COLUMNS =
+  'id, msg_id, sender_id, conversation_type, conversation_id, sequence_number, content, metadata, client_timestamp, created_at, read_at';
+const GROUP_COLUMNS = 'group_id, sequence_number, msg_id, sender_id, content, metadata, client_timestamp, created_at';
+
+/** Group entries above the position count for a member; before their first read, only since joining. */
+const GROUP_UNREAD_JOIN = `FROM group_members m
+  LEFT JOIN group_read_positions rp ON rp.user_id = m.user_id AND rp.group_id = m.group_id
+  JOIN group_messages g ON g.group_id = m.group_id AND g.sequence_number > COALESCE(rp.read_seq, 0)
+  WHERE m.user_id = ? AND g.expires_at > ? AND g.sender_id <> ?
+    AND (rp.user_id IS NOT NULL OR g.created_at >= m.joined_at)`;
+
+export class InboxStore {
+  readonly #settleMs: number;
+  readonly #groupsPerStatement: number;
+  readonly #groupConversationId: (groupId: string) => string;
+
+  constructor(
+    private readonly pool: Pool,
+    opts: InboxStoreOptions,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.#settleMs = opts.settleMs ?? 2000;
+    this.#groupsPerStatement = opts.groupsPerStatement ?? 50;
+    this.#groupConversationId = opts.groupConversationId;
+  }
+
+  /** One page of the walk from `from`, oldest first; `unreadOnly` skips read private rows. */
+  async page(userId: string, from: InboxPosition, limit: number, opts: { unreadOnly: boolean }): Promise<InboxPage> {
+    const now = this.clock();
+    const fetch = limit + 1;
+    const [privateRows, memberships] = await Promise.all([
+      this.#query(
+        `SELECT ${PRIVATE_COLUMNS} FROM offline_messages
+         WHERE user_id = ? AND id > ? AND expires_at > ? ${opts.unreadOnly ? 'AND read_at IS NULL' : ''}
+         ORDER BY id LIMIT ${fetch}`,
+        [userId, from.privateId, now],
+      ),
+      this.#memberships(userId),
+    ]);
+    const streams: Stream[] = [
+      { key: '', entries: privateRows[0].map((r) => this.#privateRow(userId, r)), taken: 0, pos: from.privateId },
+    ];
+    const starts = new Map<string, { start: number; floor: number; membership: Membership }>();
+    for (const m of memberships) {
+      const floor = m.readSeq ?? 0;
+      starts.set(m.groupId, { start: Math.max(floor, from.groups.get(m.groupId) ?? 0), floor, membership: m });
+    }
+    const due = [...starts.values()].filter((s) => s.membership.lastSeq > s.start);
+    for (let i = 0; i < due.length; i += this.#groupsPerStatement) {
+      const chunk = due.slice(i, i + this.#groupsPerStatement);
+      const rows = await this.#groupRows(chunk, fetch, now);
+      for (const s of chunk) {
+        const entries = rows.get(s.membership.groupId) ?? [];
+        streams.push({ key: s.membership.groupId, entries: this.#settled(userId, entries, s.start, now), taken: 0, pos: s.start });
+      }
+    }
+    const messages = merge(streams, limit, userId);
+    const groups = new Map<string, number>();
+    for (const [groupId, s] of starts) {
+      const pos = streams.find((st) => st.key === groupId)?.pos ?? s.start;
+      if (pos > s.floor) groups.set(groupId, pos);
+    }
+    return {
+      messages,
+      position: { privateId: (streams[0] as Stream).pos, groups },
+      hasMore: streams.some((s) => s.taken < s.entries.length),
+    };
+  }
+
+  /** Unread messages: private rows without read_at, group entries above the read position. */
+  async unreadCounts(userId: string): Promise<InboxCounts> {
+    const now = this.clock();
+    const [rows] = await this.#query(
+      `SELECT
+         (SELECT COUNT(*) FROM offline_messages WHERE user_id = ? AND read_at IS NULL AND expires_at > ?) AS p,
+         (SELECT COUNT(*) ${GROUP_UNREAD_JOIN}) AS g`,
+      [userId, now, userId, now, userId],
+    );
+    const r = rows[0] as RowDataPacket;
+    return { private: Number(r['p']), group: Number(r['g']) };
+  }
+
+  /** The whole inbox (read or not) plus unread group entries: size and age range. */
+  async span(userId: string): Promise<InboxSpan> {
+    const now = this.clock();
+    const [rows] = await this.#query(
+      `SELECT COUNT(*) AS c, MIN(created_at) AS lo, MAX(created_at) AS hi
+         FROM offline_messages WHERE user_id = ? AND expires_at > ?
+       UNION ALL
+       SELECT COUNT(*), MIN(g.created_at), MAX(g.created_at) ${GROUP_UNREAD_JOIN}`,
+      [userId, now, userId, now, userId],
+    );
+    let count = 0;
+    let oldest: number | null = null;
+    let newest: number | null = null;
+    for (const r of rows) {
+      count += Number(r['c']);
+      if (r['lo'] !== null) oldest = oldest === null ? Number(r['lo']) : Math.min(oldest, Number(r['lo']));
+      if (r['hi'] !== null) newest = newest === null ? Number(r['hi']) : Math.max(newest, Number(r['hi']));
+    }
+    return { count, oldest, newest };
+  }
+
+  /** The user's own inbox copy of a message (expired or not). */
+  async findReceived(userId: string, msgId: string): Promise<InboxMessage | undefined> {
+    const [rows] = await this.#query(
+      `SELECT ${PRIVATE_COLUMNS} FROM offline_messages WHERE user_id = ? AND msg_id = ?`,
+      [userId, msgId],
+    );
+    return rows[0] ? this.#privateRow(userId, rows[0]) : undefined;
+  }
+
+  /** Any inbox copy of a message `senderId` sent (proves they are its sender). */
+  async findSent(senderId: string, msgId: string): Promise<InboxMessage | undefined> {
+    const [rows] = await this.#query(
+      `SELECT user_id, ${PRIVATE_COLUMNS} FROM offline_messages WHERE sender_id = ? AND msg_id = ? LIMIT 1`,
+      [senderId, msgId],
+    );
+    const r = rows[0];
+    return r ? this.#privateRow(String(r['user_id']), r) : undefined;
+  }
+
+  /** A group log entry with whether `userId` is a member of its group now. */
+  async findGroupMessage(msgId: string, userId: string): Promise<{ message: InboxMessage; member: boolean } | undefined> {
+    const [rows] = await this.#query(
+      `SELECT ${GROUP_COLUMNS},
+         EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.group_id AND m.user_id = ?) AS member
+       FROM group_messages g WHERE g.msg_id = ?`,
+      [userId, msgId],
+    );
+    const r = rows[0];
+    return r ? { message: this.#groupRow(userId, r), member: Number(r['member']) === 1 } : undefined;
+  }
+
+  async isMember(groupId: string, userId: string): Promise<boolean> {
+    const [rows] = await this.#query(
+      'SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?',
+      [groupId, userId],
+    );
+    return rows.length > 0;
+  }
+
+  /** Every read goes through here: a driver failure is RETRIEVAL_ERROR, its text stays in logs. */
+  async #query(sql: string, params: unknown[]): Promise<[RowDataPacket[], unknown]> {
+    try {
+      return await this.pool.query<RowDataPacket[]>(sql, params);
+    } catch (err) {
+      throw new ImError('RETRIEVAL_ERROR', 'database read failed', { cause: err });
+    }
+  }
+
+  async #memberships(userId: string): Promise<Membership[]> {
+    const [rows] = await this.#query(
+      `SELECT m.group_id, m.joined_at, rp.read_seq,
+         (SELECT MAX(g.sequence_number) FROM group_messages g WHERE g.group_id = m.group_id) AS last_seq
+       FROM group_members m
+       LEFT JOIN group_read_positions rp ON rp.user_id = m.user_id AND rp.group_id = m.group_id
+       WHERE m.user_id = ?`,
+      [userId],
+    );
+    return rows.map((r) => ({
+      groupId: String(r['group_id']),
+      joinedAt: Number(r['joined_at']),
+      readSeq: r['read_seq'] === null ? null : Number(r['read_seq']),
+      lastSeq: r['last_seq'] === null ? 0 : Number(r['last_seq']),
+    }));
+  }
+
+  /** Up to `fetch` entries above each group's start, in sequence order, one statement per chunk. */
+  async #groupRows(
+    chunk: { start: number; membership: Membership }[],
+    fetch: number,
+    now: number,
+  ): Promise<Map<string, RowDataPacket[]>> {
+    const sql = chunk
+      .map(
+        () => `(SELECT ${GROUP_COLUMNS} FROM group_messages
+          WHERE group_id = ? AND sequence_number > ? AND expires_at > ? AND created_at >= ?
+          ORDER BY sequence_number LIMIT ${fetch})`,
+      )
+      .join(' UNION ALL ');
+    const params = chunk.flatMap((s) => [
+      s.membership.groupId,
+      s.start,
+      now,
+      s.membership.readSeq === null ? s.membership.joinedAt : 0,
+    ]);
+    const [rows] = await this.#query(sql, params);
+    const out = new Map<string, RowDataPacket[]>();
+    for (const r of rows) {
+      const id = String(r['group_id']);
+      const list = out.get(id) ?? [];
+      list.push(r);
+      out.set(id, list);
+    }
+    return out;
+  }
+
+  /** Entries in sequence order up to the first hole whose next entry is still settling. */
+  #settled(userId: string, rows: RowDataPacket[], start: number, now: number): InboxMessage[] {
+    const out: InboxMessage[] = [];
+    let prev = start;
+    const sorted = rows.map((r) => this.#groupRow(userId, r)).sort((a, b) => a.sequenceNumber - b.sequenceNumber);
+    for (const e of sorted) {
+      if (e.sequenceNumber !== prev + 1 && e.createdAt > now - this.#settleMs) break;
+      out.push(e);
+      prev = e.sequenceNumber;
+    }
+    return out;
+  }
+
+  #privateRow(userId: string, r: RowDataPacket): InboxMessage {
+    return {
+      kind: 'private',
+      streamPos: Number(r['id']),
+      msgId: String(r['msg_id']),
+      senderId: String(r['sender_id']),
+      recipientId: userId,
+      conversationType: String(r['conversation_type']),
+      conversationId: String(r['conversation_id']),
+      groupId: undefined,
+      sequenceNumber: Number(r['sequence_number']),
+      content: r['content'] as Buffer,
+      metadata: (r['metadata'] as string | null) ?? null,
+      clientTimestamp: Number(r['client_timestamp']),
+      createdAt: Number(r['created_at']),
+      readAt: r['read_at'] === null ? null : Number(r['read_at']),
+    };
+  }
+
+  #groupRow(userId: string, r: RowDataPacket): InboxMessage {
+    const groupId = String(r['group_id']);
+    return {
+      kind: 'group',
+      streamPos: Number(r['sequence_number']),
+      msgId: String(r['msg_id']),
+      senderId: String(r['sender_id']),
+      recipientId: userId,
+      conversationType: 'group',
+      conversationId: this.#groupConversationId(groupId),
+      groupId,
+      sequenceNumber: Number(r['sequence_number']),
+      content: r['content'] as Buffer,
+      metadata: (r['metadata'] as string | null) ?? null,
+      clientTimestamp: Number(r['client_timestamp']),
+      createdAt: Number(r['created_at']),
+      readAt: null,
+    };
+  }
+}
+
+/** Heads order: oldest first; ties broken the same way every time. */
+function before(a: InboxMessage, b: InboxMessage): boolean {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt;
+  if (a.kind !== b.kind) return a.kind === 'private';
+  if (a.conversationId !== b.conversationId) return a.conversationId < b.conversationId;
+  return a.streamPos < b.streamPos;
+}
+
+/**
+ * Takes up to `limit` entries, always the oldest head, advancing each stream's
+ * position. The user's own group messages are walked over (position advances) but not
+ * returned; so are those left at a stream's head afterwards.
+ */
+function merge(streams: Stream[], limit: number, userId: string): InboxMessage[] {
+  const out: InboxMessage[] = [];
+  const skipOwn = (s: Stream): void => {
+    for (let e = s.entries[s.taken]; e && e.kind === 'group' && e.senderId === userId; e = s.entries[s.taken]) {
+      s.pos = e.streamPos;
+      s.taken++;
+    }
+  };
+  streams.forEach(skipOwn);
+  while (out.length < limit) {
+    let best: Stream | undefined;
+    for (const s of streams) {
+      const head = s.entries[s.taken];
+      if (head && (!best || before(head, best.entries[best.taken] as InboxMessage))) best = s;
+    }
+    if (!best) break;
+    const e = best.entries[best.taken++] as InboxMessage;
+    best.pos = e.streamPos;
+    out.push(e);
+    skipOwn(best);
+  }
+  return out;
+}
