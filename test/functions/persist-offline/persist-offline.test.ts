@@ -112,7 +112,7 @@ describe('persist-offline (real Kafka and MariaDB)', () => {
     const bad = [
       { key: 'k-garbage', value: Buffer.from([0xff, 0xff, 0xff, 0x01]), headers: { [SCHEMA_HEADER]: 'im.events.v1.OfflineMessage' } },
       { key: 'k-noschema', value: encodeEvent('im.events.v1.OfflineMessage', offlineEvent(run, 1001)), headers: {} },
-      { key: 'k-toolong', ...offlineRecord(tooLong), headers: { [SCHEMA_HEADER]: 'im.events.v1.OfflineMessage' } },
+      { ...offlineRecord(tooLong), key: 'k-toolong' },
     ];
     // Good records before, between and after the bad ones, all in partition 1.
     await producer.send({ topic: s.topic, acks: -1, messages: good.slice(0, 10).map((m) => ({ ...m, partition: 1 })) });

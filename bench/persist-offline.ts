@@ -1,0 +1,252 @@
+/**
+ * Benchmark of persist-offline (`npm run bench -- persist-offline`, or
+ * `npx esbuild bench/persist-offline.ts --bundle --platform=node --external:etcd3
+ *  --outfile=/tmp/po-bench.js && NODE_PATH=node_modules node /tmp/po-bench.js`).
+ *
+ * A backlog of BENCH_MESSAGES (200,000) OfflineMessage records on a fresh topic with
+ * offline_msg's partition count; then, in the same run:
+ *   1. Kafka's consume ceiling: the Kafka jars' ConsumerPerformance on that topic, and
+ *      kafkajs's own (eachBatch doing nothing), since kafkajs is our client;
+ *   2. MariaDB's multi-row insert ceiling: the same rows through OfflineMessageStore,
+ *      batches of 1000 on 4 connections (and 100 on one, the default's shape);
+ *   3. persist-offline itself (a Host running the function, as in production) draining
+ *      the backlog into a scratch database: default settings, then tuned ones;
+ * and our rate as a fraction of the lower ceiling. Writes bench/results/persist-offline.json.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { persistOffline } from '../functions/persist-offline/function';
+import { toOfflineRow } from '../functions/persist-offline/rows';
+import { createKafka } from '../shared/bus/kafka';
+import { TOPICS } from '../shared/bus/topics';
+import { loadConfig } from '../shared/config';
+import { createLogger } from '../shared/observability/logger';
+import { Host } from '../shared/runtime/host';
+import { OfflineMessageStore } from '../shared/storage/offline-messages';
+import {
+  createScratchDb,
+  createTopics,
+  groupLag,
+  offlineEvent,
+  produceOffline,
+  rand,
+} from '../test/functions/persist-offline/support';
+
+const N = Number(process.env['BENCH_MESSAGES'] ?? 200_000);
+const PARTITIONS = TOPICS.offline_msg.partitions;
+const STATE = process.env['IM_STACK_DIR'] ?? join(process.env['HOME'] ?? '/root', '.cache/im-functions/stack');
+const KAFKA_LIBS = process.env['KAFKA_LIBS'] ?? join(STATE, 'kafka-3.9.1/libs');
+const resultsDir = process.env['BENCH_RESULTS_DIR'] ?? join(process.cwd(), 'bench/results');
+
+const env = { ...process.env, LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'warn' };
+const config = loadConfig(env);
+const logger = createLogger(config.log.level, { bench: 'persist-offline' });
+
+const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function javaCeiling(topic: string): Promise<Record<string, number> | { error: string }> {
+  try {
+    const { stdout } = await promisify(execFile)(
+      'java',
+      [
+        '-Xmx512m',
+        '-cp',
+        `${KAFKA_LIBS}/*`,
+        'org.apache.kafka.tools.ConsumerPerformance',
+        '--bootstrap-server',
+        config.kafka.brokers.join(','),
+        '--topic',
+        topic,
+        '--messages',
+        String(N),
+        '--timeout',
+        '60000',
+      ],
+      { timeout: 180_000 },
+    );
+    // header: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg,
+    // nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+    const line = stdout.trim().split('\n').at(-1) ?? '';
+    const cells = line.split(',').map((c) => c.trim());
+    return {
+      messages: Number(cells[4]),
+      msgsPerSec: Math.round(Number(cells[5])),
+      rebalanceMs: Number(cells[6]),
+      fetchMs: Number(cells[7]),
+      fetchMsgsPerSec: Math.round(Number(cells[9])),
+    };
+  } catch (err) {
+    return { error: (err as Error).message.split('\n')[0] ?? 'failed' };
+  }
+}
+
+async function kafkajsCeiling(topic: string): Promise<{ msgsPerSec: number; ms: number }> {
+  const kafka = createKafka(config.kafka, logger, `bench-kafkajs-${rand()}`);
+  const consumer = kafka.consumer({ groupId: `bench-kafkajs-${rand()}`, maxWaitTimeInMs: 100 });
+  let seen = 0;
+  let first = 0;
+  let last = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: PARTITIONS,
+    eachBatch: async ({ batch }) => {
+      first ||= Date.now();
+      seen += batch.messages.length;
+      last = Date.now();
+    },
+  });
+  while (seen < N) await sleep(50);
+  await consumer.disconnect();
+  return { msgsPerSec: rate(N, last - first), ms: last - first };
+}
+
+async function mysqlCeiling(run: string, batch: number, connections: number) {
+  const db = await createScratchDb(config.db, 'im_bench_po');
+  const store = new OfflineMessageStore(db.pool);
+  const rows = Array.from({ length: N }, (_, i) => toOfflineRow(offlineEvent(run, i, 5000), config.messages.ttlMs, 1));
+  let next = 0;
+  const t0 = Date.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < rows.length) {
+        const start = next;
+        next += batch;
+        await store.write(rows.slice(start, start + batch));
+      }
+    }),
+  );
+  const ms = Date.now() - t0;
+  const stored = await db.count();
+  await db.drop();
+  return { batch, connections, rows: stored, ms, rowsPerSec: rate(N, ms) };
+}
+
+async function drain(topic: string, name: string, over: Record<string, string>) {
+  const db = await createScratchDb(config.db, 'im_bench_po');
+  const id = rand();
+  const group = `bench-po-${id}`;
+  const push = `bench-push-${id}`;
+  const kafka = createKafka(config.kafka, logger, `bench-${id}`);
+  const admin = kafka.admin();
+  await admin.connect();
+  await createTopics(admin, [{ topic: push, partitions: 4 }]);
+  const hostConfig = loadConfig({
+    ...env,
+    HTTP_PORT: '0',
+    GRPC_PORT: '0',
+    DB_NAME: db.name,
+    KAFKA_TOPIC_OFFLINE_MSG: topic,
+    KAFKA_TOPIC_OFFLINE_PUSH: push,
+    KAFKA_CONSUMER_GROUP: group,
+    KAFKA_CLIENT_ID: `bench-${id}`,
+    ...over,
+  });
+  const host = new Host({ config: hostConfig, logger, functions: [persistOffline] });
+  const t0 = Date.now();
+  await host.start();
+  let lag = N;
+  while (lag > 0) {
+    await sleep(100);
+    lag = await groupLag(admin, group, topic);
+  }
+  const ms = Date.now() - t0;
+  const stats = (host.stats()['workers'] as Record<string, Record<string, unknown>>)['persist-offline'] ?? {};
+  await host.stop();
+  const stored = await db.count();
+  await db.drop();
+  await admin.deleteTopics({ topics: [push] }).catch(() => undefined);
+  await admin.deleteGroups([group]).catch(() => undefined);
+  await admin.disconnect();
+  if (stored !== N) throw new Error(`${name}: ${stored} rows stored, expected ${N}`);
+  return { name, settings: over, rows: stored, ms, msgsPerSec: rate(N, ms), batches: stats['batches'] };
+}
+
+async function main(): Promise<void> {
+  const conditions = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    loadavgAtStart: loadavg().map((l) => Number(l.toFixed(2))),
+    messages: N,
+    partitions: PARTITIONS,
+    brokers: config.kafka.brokers,
+    note: process.env['BENCH_NOTE'] ?? 'shared 2-core dev machine; Kafka, MariaDB and other engineers run on it',
+  };
+  say(`persist-offline bench: ${N} messages, ${PARTITIONS} partitions, load ${conditions.loadavgAtStart.join(' ')}`);
+  const kafka = createKafka(config.kafka, logger, `bench-${rand()}`);
+  const admin = kafka.admin();
+  const producer = kafka.producer();
+  await Promise.all([admin.connect(), producer.connect()]);
+  const run = rand();
+  const topic = `bench-offline-${run}`;
+  await createTopics(admin, [{ topic, partitions: PARTITIONS }]);
+  try {
+    let t0 = Date.now();
+    await produceOffline(producer, topic, run, N, { users: 5000, perSend: 10_000 });
+    const produceMs = Date.now() - t0;
+    say(`backlog produced: ${N} in ${produceMs} ms (${rate(N, produceMs)} msgs/s)`);
+
+    const java = await javaCeiling(topic);
+    say(`kafka ConsumerPerformance: ${JSON.stringify(java)}`);
+    const kjs = await kafkajsCeiling(topic);
+    say(`kafkajs consume ceiling: ${kjs.msgsPerSec} msgs/s`);
+    const mysqlBig = await mysqlCeiling(rand(), 1000, 4);
+    say(`mariadb insert ceiling (1000 rows x 4 conns): ${mysqlBig.rowsPerSec} rows/s`);
+    const mysqlSmall = await mysqlCeiling(rand(), 100, 1);
+    say(`mariadb insert (100 rows x 1 conn): ${mysqlSmall.rowsPerSec} rows/s`);
+
+    const runs = [];
+    const variants: [string, Record<string, string>][] = [
+      ['default (BATCH_SIZE=100, BATCH_TIMEOUT=5s)', {}],
+      ['tuned (BATCH_SIZE=1000)', { BATCH_SIZE: '1000', ...parseVariant(process.env['BENCH_TUNED']) }],
+    ];
+    for (const [name, over] of variants) {
+      t0 = Date.now();
+      const r = await drain(topic, name, over);
+      runs.push(r);
+      say(`persist-offline ${name}: drained ${N} in ${r.ms} ms = ${r.msgsPerSec} msgs/s (${String(r.batches)} batches)`);
+    }
+    const kafkaCeiling = 'fetchMsgsPerSec' in java ? (java['fetchMsgsPerSec'] as number) : kjs.msgsPerSec;
+    const lower = Math.min(kafkaCeiling, mysqlBig.rowsPerSec);
+    const best = Math.max(...runs.map((r) => r.msgsPerSec));
+    const result = {
+      conditions: { ...conditions, loadavgAtEnd: loadavg().map((l) => Number(l.toFixed(2))) },
+      produce: { ms: produceMs, msgsPerSec: rate(N, produceMs) },
+      ceilings: { kafkaConsumerPerformance: java, kafkajs: kjs, mariadb: mysqlBig, mariadbDefaultShape: mysqlSmall },
+      runs: runs.map((r) => ({ ...r, fractionOfLowerCeiling: Number((r.msgsPerSec / lower).toFixed(2)) })),
+      lowerCeiling: { msgsPerSec: lower, which: lower === mysqlBig.rowsPerSec ? 'mariadb' : 'kafka' },
+      target: { msgsPerSec: 20_000, met: best >= 20_000 },
+    };
+    say(`lower ceiling ${lower} msgs/s (${result.lowerCeiling.which}); best run ${best} msgs/s = ${(best / lower).toFixed(2)} of it`);
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(join(resultsDir, 'persist-offline.json'), `${JSON.stringify(result, null, 2)}\n`);
+    say(`wrote ${join(resultsDir, 'persist-offline.json')}`);
+  } finally {
+    await producer.disconnect();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+/** BENCH_TUNED="OFFLINE_WORKER_CONCURRENCY=4,BATCH_SIZE=2000" overrides the tuned run. */
+function parseVariant(text: string | undefined): Record<string, string> {
+  if (!text) return {};
+  return Object.fromEntries(text.split(',').map((kv) => kv.split('=').map((s) => s.trim()) as [string, string]));
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
