@@ -25,12 +25,12 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { ImError, asImError, isImError, kafkaDisposition } from '../errors';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { sleep, withTimeout } from '../runtime/timeout';
+import { TimeoutError, sleep, withTimeout } from '../runtime/timeout';
 import type { Worker } from '../runtime/types';
 import type { Admin } from './kafka';
 import { retryDelay } from './backoff';
 import { chunk, fetchMinBytes, lagOf, offsetAfter } from './batching';
-import type { BatchHandler, ConsumedRecord, RecordFailure } from './consumed-record';
+import type { BatchContext, BatchHandler, BatchResult, ConsumedRecord, RecordFailure } from './consumed-record';
 import type { DeadLetterPublisher } from './dead-letter';
 import { isolate } from './isolate';
 import { LagReporter } from './consumer-lag';
@@ -62,6 +62,11 @@ export interface BatchConsumerOptions {
   /** Periodic lag from committed offsets (optional; batches update lag anyway). */
   readonly admin?: () => Promise<Admin>;
   readonly lagIntervalMs?: number;
+  /**
+   * Longest a handler call may take before it counts as a transient failure (its work may
+   * still complete in the background; handlers are idempotent). Default 60 s.
+   */
+  readonly handlerTimeoutMs?: number;
   /** Budget for stop(): finish the batch in flight and leave the group. */
   readonly stopTimeoutMs?: number;
   readonly random?: () => number;
@@ -267,6 +272,8 @@ export class BatchConsumer implements Worker {
         this.#log.warn({ partition, attempt, delayMs: delay, code: e.code, err: e.message }, 'batch failed; retrying');
         await this.#withHeartbeats(heartbeat, beat, () => sleep(delay, signal));
         if (signal.aborted) return 'abandoned';
+        // The group is rebalancing: give the uncommitted batch up and let kafkajs rejoin.
+        if (beat.error !== undefined) throw beat.error;
       }
     }
   }
@@ -281,13 +288,24 @@ export class BatchConsumer implements Worker {
     const ctx = { topic, partition, attempt, signal: this.#abort.signal };
     const { results, failed } = await isolate(
       records,
-      async (subset) => (await this.#o.handler(subset, ctx)) ?? {},
+      async (subset) => (await this.#callHandler(subset, ctx)) ?? {},
       (err) => isImError(err) && kafkaDisposition(err) === 'dead-letter',
     );
     return [
       ...failed.map(({ item, error }) => ({ record: item, error: error as ImError })),
       ...results.flatMap((r) => r.failed ?? []),
     ];
+  }
+
+  /** A handler that hangs (a black-holed connection) must not hold its partition forever. */
+  async #callHandler(records: readonly ConsumedRecord[], ctx: BatchContext): Promise<BatchResult | void> {
+    const ms = this.#o.handlerTimeoutMs ?? 60_000;
+    try {
+      return await withTimeout(this.#o.handler(records, ctx), ms, `${this.name} batch handler`);
+    } catch (err) {
+      if (err instanceof TimeoutError) throw new ImError('DEADLINE_EXCEEDED', err.message, { cause: err });
+      throw err;
+    }
   }
 
   /** Keeps the group membership alive while `work` runs (kafkajs throttles the beats). */

@@ -3,7 +3,8 @@
  * batches of at most BATCH_SIZE committed as last+1; transient failures retried, then
  * the partition paused with nothing committed past it and resumed; a non-retryable
  * failure bisected down to its record and dead-lettered while the partition moves on;
- * an unknown error is not poison; stop() abandons a batch in its backoff promptly.
+ * an unknown error is not poison; a hanging handler times out into a retry; stop()
+ * abandons a batch in its backoff promptly.
  */
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { BatchConsumer, type BatchConsumerOptions } from '../../../shared/bus/batch-consumer';
@@ -154,6 +155,24 @@ describe('BatchConsumer (real Kafka)', () => {
     await c.start();
     await eventually(async () => (await groupLag(admin, f.groupId, f.topic)) === 0, 15000, 50);
     expect(c.stats()).toMatchObject({ deadLettered: 0, pauses: 1 });
+  });
+
+  it('gives up on a hanging handler call after handlerTimeoutMs and retries the batch', async () => {
+    const f = await fixture(1, 5);
+    let calls = 0;
+    const seen = new Set<string>();
+    const c = consumer(
+      f,
+      async (records) => {
+        if (calls++ === 0) return new Promise<void>(() => undefined);
+        values(records).forEach((v) => seen.add(v));
+      },
+      { handlerTimeoutMs: 200 },
+    );
+    await c.start();
+    await eventually(async () => (await groupLag(admin, f.groupId, f.topic)) === 0, 15000, 50);
+    expect(seen.size).toBe(5);
+    expect(c.stats()).toMatchObject({ retries: 1, deadLettered: 0, lastError: expect.stringContaining('DEADLINE_EXCEEDED') });
   });
 
   it('stop() abandons a batch waiting in its backoff promptly and commits nothing of it', async () => {
