@@ -1,0 +1,221 @@
+// Writes charts/im-functions/values.schema.json. Every object is closed
+// (additionalProperties: false), so a typo'd key fails `helm install`/`helm lint`; the
+// environment variables accepted under `config` and `functions.<fn>.env` are read from
+// shared/config/config.ts itself, so the chart accepts exactly what the code reads.
+// `--check` exits 1 when the file is stale (run by `npm run chart:check`).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const out = join(root, 'charts/im-functions/values.schema.json');
+
+/** Variables read by loadConfig, in source order. */
+export function configVariables() {
+  const src = readFileSync(join(root, 'shared/config/config.ts'), 'utf8');
+  const names = [
+    ...src.matchAll(/\b(?:str|int|port|bool|oneOf|duration|durations|list|hostPort)\(env, '([A-Z][A-Z0-9_]*)'/g),
+    ...src.matchAll(/\benv\['([A-Z][A-Z0-9_]*)'\]/g),
+  ].map((m) => m[1]);
+  return [...new Set(names)];
+}
+/** Set through `secrets` (a Secret), never in the ConfigMap. */
+export const SECRET_VARIABLES = ['DB_PASSWORD', 'REDIS_PASSWORD', 'JWT_SECRET', 'ENCRYPTION_KEY'];
+/** Set from `ports`, so probes, Services and the process always agree. */
+export const PORT_VARIABLES = ['HTTP_PORT', 'GRPC_PORT'];
+
+const closed = (properties, required = Object.keys(properties)) => ({
+  type: 'object',
+  additionalProperties: false,
+  ...(required.length ? { required } : {}),
+  properties,
+});
+const str = { type: 'string' };
+const bool = { type: 'boolean' };
+const int = (minimum = 0, maximum) => ({ type: 'integer', minimum, ...(maximum !== undefined ? { maximum } : {}) });
+const mapOf = (values) => ({ type: 'object', additionalProperties: values });
+const ref = (name) => ({ $ref: `#/definitions/${name}` });
+
+const variables = configVariables().filter((v) => !SECRET_VARIABLES.includes(v) && !PORT_VARIABLES.includes(v));
+const quantity = { type: ['string', 'number'], pattern: '^[0-9.]+([eE][-+]?[0-9]+|[numkKMGTPE]i?)?$' };
+const resourceList = closed({ cpu: quantity, memory: quantity, 'ephemeral-storage': quantity }, []);
+
+const definitions = {
+  configVariables: closed(Object.fromEntries(variables.map((v) => [v, { type: ['string', 'number', 'boolean'] }])), []),
+  image: closed({ repository: { type: 'string', minLength: 1 }, tag: { type: 'string', minLength: 1 } }, []),
+  resources: closed({ requests: resourceList, limits: resourceList }, []),
+  envVar: closed({ name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, value: str, valueFrom: { type: 'object' } }, ['name']),
+  pdb: closed({ enabled: bool, maxUnavailable: { type: ['integer', 'string'] } }),
+  probe: closed({
+    path: { type: 'string', pattern: '^/' },
+    initialDelaySeconds: int(),
+    periodSeconds: int(1),
+    timeoutSeconds: int(1),
+    failureThreshold: int(1),
+  }),
+  seccompProfile: closed({ type: { enum: ['RuntimeDefault', 'Localhost', 'Unconfined'] }, localhostProfile: str }, ['type']),
+  common: {
+    enabled: bool,
+    image: ref('image'),
+    resources: ref('resources'),
+    env: ref('configVariables'),
+    extraEnv: { type: 'array', items: ref('envVar') },
+    terminationGracePeriodSeconds: int(1),
+  },
+};
+
+const requestFunction = closed({
+  ...definitions.common,
+  scaling: closed({
+    target: int(1),
+    containerConcurrency: int(0, 1000),
+    minScale: int(0),
+    maxScale: int(1),
+    replicas: int(0),
+    hpa: closed({ enabled: bool, minReplicas: int(1), maxReplicas: int(1), targetCPUUtilizationPercentage: int(1, 100) }),
+  }),
+  pdb: ref('pdb'),
+});
+const consumerFunction = closed({
+  ...definitions.common,
+  scaling: closed({
+    replicas: int(0),
+    minReplicas: int(0),
+    maxReplicas: int(1),
+    lagThreshold: int(1),
+    activationLagThreshold: int(0),
+    offsetResetPolicy: { enum: ['earliest', 'latest'] },
+    evenPartitionDistribution: bool,
+    excludePersistentLag: bool,
+    pollingInterval: int(1),
+    cooldownPeriod: int(0),
+    fallback: closed({ failureThreshold: int(1), replicas: int(1) }),
+    scaleUp: closed({ stabilizationWindowSeconds: int(0, 3600), percent: int(1, 1000), pods: int(1), periodSeconds: int(1, 1800) }),
+    scaleDown: closed({ stabilizationWindowSeconds: int(0, 3600), pods: int(1), periodSeconds: int(1, 1800) }),
+  }),
+  pdb: ref('pdb'),
+});
+const cronFunction = closed({
+  ...definitions.common,
+  schedule: { type: 'string', minLength: 9 },
+  timeZone: str,
+  startingDeadlineSeconds: int(1),
+  activeDeadlineSeconds: int(1),
+  backoffLimit: int(0),
+  successfulJobsHistoryLimit: int(0),
+  failedJobsHistoryLimit: int(0),
+  ttlSecondsAfterFinished: int(0),
+  suspend: bool,
+});
+delete definitions.common;
+
+const secretVars = (value) => closed(Object.fromEntries(SECRET_VARIABLES.map((v) => [v, value])));
+const schema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'IM Functions chart values',
+  description: 'Generated by scripts/chart-schema.mjs from the chart layout and shared/config/config.ts; do not edit by hand.',
+  definitions,
+  ...closed({
+    nameOverride: str,
+    fullnameOverride: str,
+    image: closed({
+      repository: { type: 'string', minLength: 1 },
+      tag: str,
+      pullPolicy: { enum: ['Always', 'IfNotPresent', 'Never'] },
+    }),
+    imagePullSecrets: { type: 'array', items: closed({ name: { type: 'string', minLength: 1 } }) },
+    ports: closed({ http: int(1, 65535), grpc: int(1, 65535) }),
+    config: ref('configVariables'),
+    secrets: closed({
+      create: bool,
+      existingSecret: str,
+      keys: secretVars({ type: 'string', minLength: 1 }),
+      values: secretVars(str),
+    }),
+    filter: closed({ wordlist: { type: 'array', items: str }, mountPath: { type: 'string', pattern: '^/' } }),
+    serviceAccount: closed({ create: bool, name: str, annotations: mapOf(str) }),
+    podAnnotations: mapOf(str),
+    podLabels: mapOf(str),
+    nodeSelector: mapOf(str),
+    tolerations: {
+      type: 'array',
+      items: closed(
+        {
+          key: str,
+          operator: { enum: ['Exists', 'Equal'] },
+          value: str,
+          effect: { enum: ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] },
+          tolerationSeconds: { type: 'integer' },
+        },
+        [],
+      ),
+    },
+    affinity: closed({ nodeAffinity: { type: 'object' }, podAffinity: { type: 'object' }, podAntiAffinity: { type: 'object' } }, []),
+    podSecurityContext: closed(
+      {
+        runAsNonRoot: bool,
+        runAsUser: int(),
+        runAsGroup: int(),
+        fsGroup: int(),
+        fsGroupChangePolicy: { enum: ['Always', 'OnRootMismatch'] },
+        supplementalGroups: { type: 'array', items: int() },
+        seccompProfile: ref('seccompProfile'),
+      },
+      [],
+    ),
+    containerSecurityContext: closed(
+      {
+        runAsNonRoot: bool,
+        runAsUser: int(),
+        runAsGroup: int(),
+        allowPrivilegeEscalation: bool,
+        readOnlyRootFilesystem: bool,
+        privileged: bool,
+        capabilities: closed({ add: { type: 'array', items: str }, drop: { type: 'array', items: str } }, []),
+        seccompProfile: ref('seccompProfile'),
+      },
+      [],
+    ),
+    metrics: closed({ scrapeAnnotations: bool, path: { type: 'string', pattern: '^/' } }),
+    probes: closed({ liveness: ref('probe'), readiness: ref('probe') }),
+    knative: closed({
+      enabled: bool,
+      visibility: { enum: ['', 'cluster-local'] },
+      autoscalingClass: { enum: ['kpa.autoscaling.knative.dev', 'hpa.autoscaling.knative.dev'] },
+      timeoutSeconds: int(1, 3600),
+    }),
+    keda: closed({ enabled: bool, triggerAuthenticationRef: str }),
+    functions: closed({
+      'route-private': requestFunction,
+      'route-group': requestFunction,
+      'mark-read': requestFunction,
+      'persist-offline': consumerFunction,
+      'fanout-group': consumerFunction,
+      'cleanup-expired': cronFunction,
+    }),
+    migrations: closed({
+      enabled: bool,
+      image: ref('image'),
+      resources: ref('resources'),
+      backoffLimit: int(0),
+      activeDeadlineSeconds: int(1),
+    }),
+  }),
+};
+
+const text = `${JSON.stringify(schema, null, 2)}\n`;
+const isMain = process.argv[1] === new URL(import.meta.url).pathname;
+if (isMain && process.argv.includes('--check')) {
+  let current = '';
+  try {
+    current = readFileSync(out, 'utf8');
+  } catch {
+    // missing counts as stale
+  }
+  if (current !== text) {
+    console.error('charts/im-functions/values.schema.json is stale: run node scripts/chart-schema.mjs');
+    process.exit(1);
+  }
+} else if (isMain) {
+  writeFileSync(out, text);
+  console.log(`values.schema.json: ${variables.length} configuration variables`);
+}
