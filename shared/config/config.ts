@@ -87,9 +87,15 @@ export function loadConfig(env: Env = process.env) {
       ttlMs: duration(env, 'MESSAGE_TTL', '168h', 1000),
       offlineStorePolicy: oneOf(env, 'OFFLINE_STORE_POLICY', OFFLINE_STORE_POLICIES, 'always'),
       usersCacheTtlMs: duration(env, 'USERS_CACHE_TTL', '60s', 0),
+      /** How long a msg_id claim stays IN_PROGRESS without completing (a crashed router's claim then expires). */
+      claimInProgressTtlMs: duration(env, 'DEDUP_IN_PROGRESS_TTL', '30s', 100),
+      /** How long a duplicate of a msg_id still being routed waits for the first request's answer. */
+      claimWaitMs: duration(env, 'DEDUP_IN_PROGRESS_WAIT', '2s', 0),
     },
     sequence: {
       snapshotInterval: int(env, 'SEQUENCE_SNAPSHOT_INTERVAL', 10_000, 1, 100_000_000),
+      /** A conversation's Redis state expires after this long idle (0s = never); it is then recovered from MySQL. */
+      idleTtlMs: duration(env, 'SEQUENCE_IDLE_TTL', '0s', 0),
     },
     gateway: {
       circuitBreakerThreshold: int(env, 'GATEWAY_CIRCUIT_BREAKER_THRESHOLD', 5, 1),

@@ -47,25 +47,27 @@ export class TestGateway {
   readonly behaviour: TestGatewayBehaviour = { delayMs: 0, refusedDevices: new Set(), failWith: undefined };
   #inflight = new Set<() => void>();
 
-  private constructor(
-    private readonly server: Server,
-    readonly port: number,
-  ) {}
+  #port = 0;
+
+  private constructor(private readonly server: Server) {}
+
+  get port(): number {
+    return this.#port;
+  }
 
   /** Starts on 127.0.0.1 (port 0 = ephemeral; pass a port to restart on the same address). */
   static async start(port = 0): Promise<TestGateway> {
     const server = new Server();
-    let gw: TestGateway | undefined;
+    const gw = new TestGateway(server);
     server.addService(GatewayServiceService, {
       pushMessage: (call: ServerUnaryCall<PushMessageRequest, PushMessageResponse>, cb: sendUnaryData<PushMessageResponse>) =>
-        void gw?.#handle(cb, () => gw!.#pushMessage(call.request)),
+        void gw.#handle(cb, () => gw.#pushMessage(call.request)),
       pushBatch: (call: ServerUnaryCall<PushBatchRequest, PushBatchResponse>, cb: sendUnaryData<PushBatchResponse>) =>
-        void gw?.#handle(cb, () => gw!.#pushBatch(call.request)),
+        void gw.#handle(cb, () => gw.#pushBatch(call.request)),
     });
-    const bound = await new Promise<number>((resolve, reject) =>
+    gw.#port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );
-    gw = new TestGateway(server, bound);
     return gw;
   }
 
