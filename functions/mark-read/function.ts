@@ -5,12 +5,14 @@
  */
 import { Router } from 'express';
 import { JwtAuth } from '../../shared/auth/jwt';
+import { createContentCrypto } from '../../shared/crypto';
 import { groupConversationId } from '../../shared/sequence/conversation-id';
 import { InboxStore } from '../../shared/storage/inbox';
 import { MessageStatusStore } from '../../shared/storage/message-status';
 import { ReceiptStore } from '../../shared/storage/receipts';
 import { UserStore } from '../../shared/storage/users';
 import type { FunctionDefinition } from '../../shared/runtime/types';
+import { adminGroupsRouter } from './admin-groups';
 import { adminUsersRouter } from './admin-users';
 import { apiRouter } from './api';
 import { ContentReader } from './content';
@@ -34,7 +36,7 @@ export const markRead: FunctionDefinition = {
     const inbox = new InboxStore(pool, { groupConversationId }, clock);
     const receipts = new ReceiptStore(pool, clock);
     const status = new MessageStatusStore(redis, config.messages.ttlMs);
-    const content = new ContentReader();
+    const content = new ContentReader(await createContentCrypto(config.encryption));
     const producer = deps.producer();
     const service = new ReadService({
       inbox,
@@ -51,6 +53,7 @@ export const markRead: FunctionDefinition = {
     });
     const http = Router();
     http.use(adminUsersRouter({ auth, users: new UserStore(pool) }));
+    http.use(adminGroupsRouter({ auth, pool, producer, config }));
     http.use(
       apiRouter({
         auth,

@@ -82,6 +82,8 @@ export function loadConfig(env: Env = process.env) {
       batchTimeoutMs: duration(env, 'BATCH_TIMEOUT', '5s', 1),
       maxRetries: int(env, 'MAX_RETRIES', 5, 0, 100),
       retryBackoffMs: durations(env, 'RETRY_BACKOFF', '1s,2s,4s,8s,16s'),
+      /** offline_msg partitions one consumer writes at the same time (one DB connection each). */
+      partitionsConcurrently: int(env, 'OFFLINE_PARTITIONS_CONCURRENTLY', 4, 1, 64),
     },
     messages: {
       ttlMs: duration(env, 'MESSAGE_TTL', '168h', 1000),
@@ -129,6 +131,27 @@ export function loadConfig(env: Env = process.env) {
       fanoutConsumerGroup: str(env, 'FANOUT_CONSUMER_GROUP', 'im-task-fanout'),
       pushNotificationEnabled: bool(env, 'PUSH_NOTIFICATION_ENABLED', true),
       messageRetryAttempts: int(env, 'MESSAGE_RETRY_ATTEMPTS', 3, 0, 100),
+      /** group_msg records per fanout batch (each is fanned out in member pages of FANOUT_BATCH_SIZE). */
+      fanoutMessageBatch: int(env, 'FANOUT_MESSAGE_BATCH', 50, 1, 10_000),
+      /** Longest a fanout fetch waits at the broker when group_msg is idle. */
+      fanoutFetchMaxWaitMs: duration(env, 'FANOUT_FETCH_MAX_WAIT', '500ms', 1),
+      /** group_msg partitions fanned out at the same time by one consumer. */
+      fanoutPartitionsConcurrently: int(env, 'FANOUT_PARTITIONS_CONCURRENTLY', 2, 1, 64),
+      /** Member pages of one message being looked up and pushed at the same time. */
+      fanoutPageConcurrency: int(env, 'FANOUT_PAGE_CONCURRENCY', 4, 1, 64),
+      /** Deadline of one PushBatch call to a gateway, retries included. */
+      fanoutPushTimeoutMs: duration(env, 'FANOUT_PUSH_TIMEOUT', '2s', 1),
+      /** PushBatch calls in flight per gateway. */
+      fanoutGatewayConcurrency: int(env, 'FANOUT_GATEWAY_CONCURRENCY', 2, 1, 64),
+      /** Batches queued per gateway beyond those in flight; past it, that gateway's members catch up from the log. */
+      fanoutGatewayQueue: int(env, 'FANOUT_GATEWAY_QUEUE', 256, 0, 100_000),
+    },
+    groups: {
+      /** Membership answers are cached this long at most (membership_change events drop them sooner). */
+      cacheTtlMs: duration(env, 'GROUP_CACHE_TTL', '30s', 0),
+      cacheSize: int(env, 'GROUP_CACHE_SIZE', 100_000, 0),
+      /** Prefix of the per-instance consumer group that reads membership_change (from latest, never committed). */
+      membershipConsumerPrefix: str(env, 'MEMBERSHIP_CONSUMER_GROUP_PREFIX', 'im-route-group-membership'),
     },
     auth: {
       jwtSecret: str(env, 'JWT_SECRET', DEV_JWT_SECRET),

@@ -86,6 +86,24 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['outcome'] as const,
       registers: r,
     }),
+    fanoutTargets: new Counter({
+      name: 'im_service_fanout_targets_total',
+      help: 'Group fanout targets, by outcome (delivered|undelivered: a device push failed|offline: no device|shed: gateway backlog full)',
+      labelNames: ['outcome'] as const,
+      registers: r,
+    }),
+    fanoutDuration: new Histogram({
+      name: 'im_service_fanout_duration',
+      help: 'Time to fan a batch of group messages out (log write to the last gateway answer), milliseconds',
+      buckets: [5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000],
+      registers: r,
+    }),
+    groupCacheLookups: new Counter({
+      name: 'im_service_group_cache_lookups_total',
+      help: 'Group membership lookups by route-group, by result (hit|miss)',
+      labelNames: ['result'] as const,
+      registers: r,
+    }),
     cleanupDeleted: new Counter({
       name: 'im_service_cleanup_deleted_total',
       help: 'Rows deleted by cleanup-expired, by table',
