@@ -52,6 +52,7 @@ export const persistOffline: FunctionDefinition = {
       batchTimeoutMs: w.batchTimeoutMs,
       retryBackoffMs: w.retryBackoffMs,
       maxRetries: w.maxRetries,
+      partitionsConcurrently: w.partitionsConcurrently,
       sessionTimeoutMs: config.kafka.sessionTimeoutMs,
       admin: () => deps.admin(),
       stopTimeoutMs: config.server.shutdownTimeoutMs,
