@@ -3,11 +3,13 @@
  * issued twice — across processes and after Redis loses its data (hi/lo; the argument
  * is in docs/sequences.md).
  *
- * Steady state is one Redis round trip (next-1). When a conversation's block is used
+ * Steady state: the requests a process makes in one tick go to Redis as one script call
+ * (next-many), so each number costs at most one round trip and a busy process sends
+ * one command per tick instead of one per number. When a conversation's block is used
  * up, one caller per process reserves the next block in MySQL and raises the Redis
  * ceiling (raise-1); when the Redis state is missing, one caller per process recreates
- * it under the MySQL row lock (init-1). Everyone else waits for that refill and tries
- * again.
+ * it under the MySQL row lock (init-1). Those callers' requests wait for that refill
+ * and go into a later batch.
  */
 import { ImError } from '../errors';
 import type { Metrics } from '../observability/metrics';
@@ -29,10 +31,21 @@ export interface SequenceGeneratorOptions {
   readonly idleTtlMs?: number;
   /** Refill rounds one call may wait through before failing with SEQUENCE_ERROR. */
   readonly maxAttempts?: number;
+  /** Most requests per script call; 1 sends one call per number (needed with Redis Cluster). */
+  readonly maxBatch?: number;
   readonly clock?: () => number;
 }
 
 const DEFAULT_MAX_ATTEMPTS = 64;
+const DEFAULT_MAX_BATCH = 256;
+
+interface Request {
+  readonly conversationId: string;
+  readonly key: string;
+  attempt: number;
+  readonly resolve: (n: number) => void;
+  readonly reject: (err: unknown) => void;
+}
 
 export class SequenceGenerator {
   readonly #cmd: SequenceCommands;
@@ -41,6 +54,9 @@ export class SequenceGenerator {
   readonly #block: number;
   readonly #ttl: string;
   readonly #maxAttempts: number;
+  readonly #maxBatch: number;
+  /** Requests of the current tick, sent together on the next one. */
+  #queue: Request[] = [];
   /** Single flight: at most one refill per conversation in this process. */
   readonly #refills = new Map<string, Promise<void>>();
 
@@ -57,25 +73,71 @@ export class SequenceGenerator {
     this.#block = opts.blockSize;
     this.#ttl = String(Math.max(0, Math.trunc(opts.idleTtlMs ?? 0)));
     this.#maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    this.#maxBatch = Math.max(1, opts.maxBatch ?? DEFAULT_MAX_BATCH);
   }
 
   /** The next number of `conversationId` (see conversation-id.ts for building ids). */
-  async next(conversationId: string): Promise<number> {
-    const key = RedisKeys.sequence(conversationId);
-    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      const reply = await this.#redis(() => this.#cmd.imSeqNext(key, this.#ttl), conversationId);
-      if (reply > 0) {
-        this.#metrics.sequenceGenerated.inc();
-        return reply;
-      }
-      if (reply !== SequenceReply.NO_STATE && reply !== SequenceReply.EXHAUSTED) {
-        throw new ImError('SEQUENCE_ERROR', `unexpected sequence reply ${reply}`, { details: { conversationId } });
-      }
-      await this.#refill(conversationId, key, reply === SequenceReply.NO_STATE);
-    }
-    throw new ImError('SEQUENCE_ERROR', `no sequence number after ${this.#maxAttempts} refills`, {
-      details: { conversationId },
+  next(conversationId: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#enqueue({ conversationId, key: RedisKeys.sequence(conversationId), attempt: 1, resolve, reject });
     });
+  }
+
+  #enqueue(request: Request): void {
+    this.#queue.push(request);
+    // Scheduled from inside promise callbacks, a tick runs after the other callbacks of
+    // the same reply, so the continuations of one batch form the next batch.
+    if (this.#queue.length === 1) process.nextTick(() => this.#flush());
+  }
+
+  #flush(): void {
+    const queue = this.#queue;
+    this.#queue = [];
+    for (let i = 0; i < queue.length; i += this.#maxBatch) this.#send(queue.slice(i, i + this.#maxBatch));
+  }
+
+  #send(batch: Request[]): void {
+    this.#cmd.imSeqNext(batch.length, ...batch.map((r) => r.key), this.#ttl).then(
+      (replies) => {
+        let issued = 0;
+        for (let i = 0; i < batch.length; i++) {
+          const request = batch[i] as Request;
+          const reply = replies[i];
+          if (typeof reply === 'number' && reply > 0) {
+            issued++;
+            request.resolve(reply);
+          } else if (reply === SequenceReply.NO_STATE || reply === SequenceReply.EXHAUSTED) {
+            this.#retryAfterRefill(request, reply === SequenceReply.NO_STATE);
+          } else {
+            request.reject(
+              new ImError('SEQUENCE_ERROR', `unexpected sequence reply ${String(reply)}`, {
+                details: { conversationId: request.conversationId },
+              }),
+            );
+          }
+        }
+        if (issued > 0) this.#metrics.sequenceGenerated.inc(issued);
+      },
+      (err: unknown) => {
+        const error = new ImError('SEQUENCE_ERROR', 'sequence store (redis) unavailable', { cause: err });
+        for (const request of batch) request.reject(error);
+      },
+    );
+  }
+
+  #retryAfterRefill(request: Request, recover: boolean): void {
+    if (request.attempt >= this.#maxAttempts) {
+      request.reject(
+        new ImError('SEQUENCE_ERROR', `no sequence number after ${this.#maxAttempts} refills`, {
+          details: { conversationId: request.conversationId },
+        }),
+      );
+      return;
+    }
+    this.#refill(request.conversationId, request.key, recover).then(() => {
+      request.attempt++;
+      this.#enqueue(request);
+    }, request.reject);
   }
 
   #refill(conversationId: string, key: string, recover: boolean): Promise<void> {

@@ -31,6 +31,8 @@ interface Real {
   readonly gens: SequenceGenerator[];
   readonly convs: readonly string[];
   readonly blockSize: number;
+  /** Requests per script call: 1 (as with Redis Cluster), a few, or whole ticks. */
+  readonly maxBatch: number;
   readonly calls: IssuedCall[];
 }
 type Model = { steps: number };
@@ -104,7 +106,7 @@ class Restart implements Cmd {
   constructor(readonly gen: number) {}
   check = (): boolean => true;
   async run(m: Model, r: Real): Promise<void> {
-    r.gens[this.gen] = generator(r.redis[this.gen] as Redis, r.mysql, r.blockSize);
+    r.gens[this.gen] = generator(r.redis[this.gen] as Redis, r.mysql, r.blockSize, { maxBatch: r.maxBatch });
     m.steps++;
   }
   toString = (): string => `restart(gen${this.gen})`;
@@ -141,15 +143,16 @@ describe('SequenceGenerator model-based (real Redis db 11 + MySQL)', () => {
 
   it('never repeats and keeps real-time order under issue / flush / restart / concurrency', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(1, 2, 5), fc.commands(commands, { maxCommands: 12 }), async (blockSize, cmds) => {
+      fc.asyncProperty(fc.constantFrom(1, 2, 5), fc.constantFrom(1, 3, 256), fc.commands(commands, { maxCommands: 12 }), async (blockSize, maxBatch, cmds) => {
         const convs = Array.from({ length: CONVS }, () => `g:${uid('model')}`);
         used.push(...convs);
         const real: Real = {
           redis,
           mysql,
-          gens: redis.map((r) => generator(r, mysql, blockSize)),
+          gens: redis.map((r) => generator(r, mysql, blockSize, { maxBatch })),
           convs,
           blockSize,
+          maxBatch,
           calls: [],
         };
         await fc.asyncModelRun(() => ({ model: { steps: 0 }, real }), cmds);
