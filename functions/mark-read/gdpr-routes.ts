@@ -126,7 +126,7 @@ async function streamExport(
   let total = 0;
   for (const kind of ['received', 'sent', 'group-received', 'group-sent'] as const) {
     for await (const r of rows(kind)) {
-      const opened = await d.content.open(r['content'] as Buffer);
+      const opened = await d.content.open(r['content'] as Buffer, String(r['msg_id']));
       const group = kind === 'group-received' || kind === 'group-sent';
       const m: Record<string, unknown> = {
         msg_id: r['msg_id'],

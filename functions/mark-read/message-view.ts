@@ -22,7 +22,7 @@ export interface MessageJson {
 }
 
 export async function messageJson(m: InboxMessage, reader: ContentReader): Promise<MessageJson> {
-  const opened = await reader.open(m.content);
+  const opened = await reader.open(m.content, m.msgId);
   const out: MessageJson = {
     msg_id: m.msgId,
     sender_id: m.senderId,
