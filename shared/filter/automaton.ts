@@ -8,10 +8,11 @@
  * already produced, with its own offset map.
  *
  * Layout: code units are compressed into classes (0 = in no word, which resets to the
- * root without a lookup); the root has a dense transition row, every other state its
- * edges in one open-addressing hash table. Each state knows the longest word that ends
- * there (itself or through its failure chain), which is all masking needs: a shorter
- * word ending at the same place lies inside the longer one.
+ * root without a lookup) and the trie is a double array: the child of state s by
+ * class c is t = base[s] + c when check[t] === s, two array reads per step. Each state
+ * knows the longest word that ends there (itself or through its failure chain),
+ * which is all masking needs: a shorter word ending at the same place lies inside
+ * the longer one.
  */
 
 export interface AutomatonHit {
@@ -22,92 +23,98 @@ export interface AutomatonHit {
   readonly word: number;
 }
 
-const EMPTY = -1;
+const FREE = -1;
 
 export class Automaton {
-  readonly #classOf = new Int32Array(65536);
-  readonly #rootNext: Int32Array;
-  readonly #keyState: Int32Array;
-  readonly #keyClass: Int32Array;
-  readonly #next: Int32Array;
-  readonly #mask: number;
+  readonly #classOf: Uint16Array | Int32Array;
+  readonly #base: Int32Array;
+  readonly #check: Int32Array;
   readonly #fail: Int32Array;
   readonly #outLen: Int32Array;
   readonly #outWord: Int32Array;
+  /** Trie states (root included). */
   readonly states: number;
 
   /** `words` must be non-empty strings, distinct. */
   constructor(words: readonly string[]) {
+    const classOf = new Int32Array(65536);
     let classes = 0;
-    let units = 0;
     for (const w of words) {
-      units += w.length;
       for (let k = 0; k < w.length; k++) {
         const u = w.charCodeAt(k);
-        if (this.#classOf[u] === 0) this.#classOf[u] = ++classes;
+        if (classOf[u] === 0) classOf[u] = ++classes;
       }
     }
-    const maxStates = units + 1;
-    const parent = new Int32Array(maxStates);
-    const viaClass = new Int32Array(maxStates);
-    const depth = new Int32Array(maxStates);
-    const terminal = new Int32Array(maxStates).fill(EMPTY);
-    let cap = 16;
-    while (cap < units * 2) cap *= 2;
-    this.#mask = cap - 1;
-    this.#keyState = new Int32Array(cap).fill(EMPTY);
-    this.#keyClass = new Int32Array(cap);
-    this.#next = new Int32Array(cap);
-    this.#rootNext = new Int32Array(classes + 1);
+    this.#classOf = classes < 65535 ? Uint16Array.from(classOf) : classOf;
 
-    let states = 1;
+    // 1. A plain trie (children maps), nodes numbered in insertion order.
+    const kids: Map<number, number>[] = [new Map()];
+    const terminal: number[] = [-1];
+    const depth: number[] = [0];
     words.forEach((w, index) => {
       let s = 0;
       for (let k = 0; k < w.length; k++) {
-        const c = this.#classOf[w.charCodeAt(k)] as number;
-        let t = this.#step(s, c);
-        if (t < 0) {
-          t = states++;
-          parent[t] = s;
-          viaClass[t] = c;
-          depth[t] = (depth[s] as number) + 1;
-          this.#insert(s, c, t);
+        const c = classOf[w.charCodeAt(k)] as number;
+        let t = (kids[s] as Map<number, number>).get(c);
+        if (t === undefined) {
+          t = kids.length;
+          kids.push(new Map());
+          terminal.push(-1);
+          depth.push((depth[s] as number) + 1);
+          (kids[s] as Map<number, number>).set(c, t);
         }
         s = t;
       }
-      if (terminal[s] === EMPTY) terminal[s] = index;
+      if (terminal[s] === -1) terminal[s] = index;
     });
-    this.states = states;
+    this.states = kids.length;
 
-    // Breadth-first order by depth (counting sort), so a failure target is done first.
-    const byDepth = this.#orderByDepth(depth, states);
-    this.#fail = new Int32Array(states);
-    this.#outLen = new Int32Array(states);
-    this.#outWord = new Int32Array(states).fill(EMPTY);
-    for (const s of byDepth) {
-      if (s === 0) continue;
-      const p = parent[s] as number;
-      const c = viaClass[s] as number;
-      let f = 0;
-      if (p !== 0) {
-        let g = this.#fail[p] as number;
-        for (;;) {
-          const t = this.#step(g, c);
-          if (t >= 0) {
-            f = t;
-            break;
-          }
-          if (g === 0) break;
-          g = this.#fail[g] as number;
-        }
+    // 2. Breadth-first into the double array; a node's slot is its state from here on.
+    const da = new DoubleArrayBuilder(classes);
+    const slot = new Int32Array(kids.length);
+    const order: number[] = [0];
+    for (let i = 0; i < order.length; i++) {
+      const u = order[i] as number;
+      const children = [...(kids[u] as Map<number, number>)].sort((a, b) => a[0] - b[0]);
+      if (children.length === 0) continue;
+      const b = da.place(slot[u] as number, children.map(([c]) => c));
+      for (const [c, v] of children) {
+        slot[v] = b + c;
+        order.push(v);
       }
-      this.#fail[s] = f;
-      if (terminal[s] !== EMPTY) {
-        this.#outLen[s] = depth[s] as number;
-        this.#outWord[s] = terminal[s] as number;
-      } else {
-        this.#outLen[s] = this.#outLen[f] as number;
-        this.#outWord[s] = this.#outWord[f] as number;
+    }
+    this.#base = da.base;
+    this.#check = da.check;
+
+    // 3. Failure links and the longest word ending in each state, in BFS order so a
+    //    state's failure target (always shallower) is finished first.
+    const size = da.size;
+    this.#fail = new Int32Array(size);
+    this.#outLen = new Int32Array(size);
+    this.#outWord = new Int32Array(size).fill(-1);
+    for (const u of order) {
+      const su = slot[u] as number;
+      for (const [c, v] of kids[u] as Map<number, number>) {
+        const sv = slot[v] as number;
+        let f = 0;
+        if (su !== 0) {
+          for (let g = this.#fail[su] as number; ; g = this.#fail[g] as number) {
+            const t = this.#child(g, c);
+            if (t >= 0) {
+              f = t;
+              break;
+            }
+            if (g === 0) break;
+          }
+        }
+        this.#fail[sv] = f;
+        if ((terminal[v] as number) >= 0) {
+          this.#outLen[sv] = depth[v] as number;
+          this.#outWord[sv] = terminal[v] as number;
+        } else {
+          this.#outLen[sv] = this.#outLen[f] as number;
+          this.#outWord[sv] = this.#outWord[f] as number;
+        }
       }
     }
   }
@@ -118,7 +125,8 @@ export class Automaton {
    */
   scan(units: Uint16Array, length: number, onHit: (hit: AutomatonHit) => boolean): void {
     const classOf = this.#classOf;
-    const rootNext = this.#rootNext;
+    const base = this.#base;
+    const check = this.#check;
     const fail = this.#fail;
     const outLen = this.#outLen;
     let s = 0;
@@ -129,15 +137,12 @@ export class Automaton {
         continue;
       }
       for (;;) {
-        if (s === 0) {
-          s = rootNext[c] as number;
-          break;
-        }
-        const t = this.#lookup(s, c);
-        if (t >= 0) {
+        const t = (base[s] as number) + c;
+        if (check[t] === s) {
           s = t;
           break;
         }
+        if (s === 0) break;
         s = fail[s] as number;
       }
       const len = outLen[s] as number;
@@ -145,45 +150,90 @@ export class Automaton {
     }
   }
 
-  #step(s: number, c: number): number {
-    if (s === 0) {
-      const t = this.#rootNext[c] as number;
-      return t === 0 ? -1 : t;
-    }
-    return this.#lookup(s, c);
+  #child(s: number, c: number): number {
+    const t = (this.#base[s] as number) + c;
+    return this.#check[t] === s ? t : -1;
+  }
+}
+
+/**
+ * Places each state's children into free slots of the double array: first fit over a
+ * linked list of the free slots, so placing skips the dense, already-filled region.
+ * Leaves keep base 0: base + c then lands on a root child's slot, whose check (0)
+ * never equals a non-root state.
+ */
+class DoubleArrayBuilder {
+  base = new Int32Array(1024);
+  check = new Int32Array(1024).fill(FREE);
+  /** Free-slot list: next/prev free slot, -1 at the ends; slot 0 (the root) is never free. */
+  #next = new Int32Array(1024);
+  #prev = new Int32Array(1024);
+  #head = -1;
+  #tail = -1;
+  readonly #classes: number;
+
+  constructor(classes: number) {
+    this.#classes = classes;
+    this.check[0] = -2; // the root's own slot
+    this.#link(1, this.base.length);
+    this.#ensure(classes + 2);
   }
 
-  #lookup(s: number, c: number): number {
-    const keys = this.#keyState;
-    let h = (Math.imul(s, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b)) & this.#mask;
-    for (;;) {
-      const k = keys[h] as number;
-      if (k === EMPTY) return -1;
-      if (k === s && this.#keyClass[h] === c) return this.#next[h] as number;
-      h = (h + 1) & this.#mask;
+  get size(): number {
+    return this.base.length;
+  }
+
+  /** Chooses base[s] so every child class lands in a free slot; returns it. */
+  place(s: number, classes: readonly number[]): number {
+    const first = classes[0] as number;
+    for (let f = this.#head; ; f = this.#next[f] as number) {
+      const b = f - first;
+      if (b < 1) continue;
+      this.#ensure(b + this.#classes + 2);
+      let fits = true;
+      for (let k = 1; k < classes.length && fits; k++) fits = this.check[b + (classes[k] as number)] === FREE;
+      if (!fits) continue;
+      this.base[s] = b;
+      for (const c of classes) this.#take(b + c, s);
+      return b;
     }
   }
 
-  #insert(s: number, c: number, t: number): void {
-    if (s === 0) {
-      this.#rootNext[c] = t;
-      return;
-    }
-    let h = (Math.imul(s, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b)) & this.#mask;
-    while (this.#keyState[h] !== EMPTY) h = (h + 1) & this.#mask;
-    this.#keyState[h] = s;
-    this.#keyClass[h] = c;
-    this.#next[h] = t;
+  #take(slot: number, owner: number): void {
+    this.check[slot] = owner;
+    const p = this.#prev[slot] as number;
+    const n = this.#next[slot] as number;
+    if (p >= 0) this.#next[p] = n;
+    else this.#head = n;
+    if (n >= 0) this.#prev[n] = p;
+    else this.#tail = p;
   }
 
-  #orderByDepth(depth: Int32Array, states: number): Int32Array {
-    let maxDepth = 0;
-    for (let s = 0; s < states; s++) maxDepth = Math.max(maxDepth, depth[s] as number);
-    const count = new Int32Array(maxDepth + 2);
-    for (let s = 0; s < states; s++) count[(depth[s] as number) + 1]++;
-    for (let d = 1; d < count.length; d++) count[d] = (count[d] as number) + (count[d - 1] as number);
-    const order = new Int32Array(states);
-    for (let s = 0; s < states; s++) order[count[depth[s] as number]++] = s;
-    return order;
+  /** Appends slots [from, to) to the free list. */
+  #link(from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      this.#prev[i] = this.#tail;
+      this.#next[i] = -1;
+      if (this.#tail >= 0) this.#next[this.#tail] = i;
+      else this.#head = i;
+      this.#tail = i;
+    }
+  }
+
+  #ensure(n: number): void {
+    const old = this.base.length;
+    if (n <= old) return;
+    let size = old;
+    while (size < n) size *= 2;
+    const grow = (a: Int32Array, fill: number) => {
+      const b = new Int32Array(size).fill(fill);
+      b.set(a);
+      return b;
+    };
+    this.base = grow(this.base, 0);
+    this.check = grow(this.check, FREE);
+    this.#next = grow(this.#next, -1);
+    this.#prev = grow(this.#prev, -1);
+    this.#link(old, size);
   }
 }

@@ -7,7 +7,7 @@
  * Immutable once built: a reload builds a new one and swaps the reference.
  */
 import { Automaton } from './automaton';
-import { TextNormalizer, graphemesOf, type NormalizedText } from './normalizer';
+import { TextNormalizer, chunkEnd, graphemesOf, type NormalizedText } from './normalizer';
 
 export interface WordMatch {
   /** The word as written in the list (the first entry with this canonical form). */
@@ -105,7 +105,7 @@ export class WordMatcher {
   #toMatch(t: NormalizedText, start: number, end: number, word: number): WordMatch {
     const first = t.unitChunk[start] as number;
     const last = t.unitChunk[end - 1] as number;
-    return { word: this.#words[word] as string, start: t.chunkStart[first] as number, end: t.chunkEnd[last] as number };
+    return { word: this.#words[word] as string, start: t.chunkStart[first] as number, end: chunkEnd(t, last) };
   }
 }
 
@@ -130,7 +130,7 @@ function render(text: string, t: NormalizedText, spans: readonly Span[], maskCha
   for (const { first, last } of spans) {
     out += text.slice(pos, t.chunkStart[first]);
     out += maskChar.repeat(graphemesOf(t, first, last));
-    pos = t.chunkEnd[last] as number;
+    pos = chunkEnd(t, last);
   }
   return out + text.slice(pos);
 }

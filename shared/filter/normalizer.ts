@@ -12,13 +12,18 @@
  *
  * Buffers are reused between calls: a result is valid until the next `normalize`.
  */
-import { F_AFTER, F_BEFORE, F_LINKER, F_RI, canonical, combinesBackward, flagsOf, hangulJoins, segmentRun } from './unicode';
+import { FLAGS, F_AFTER, F_BEFORE, F_LINKER, F_RI, canonical, combinesBackward, flagsOf, hangulJoins, segmentRun } from './unicode';
 import { unitsToString } from './units';
 
 /** Chunks longer than this are never merged further (bounds adversarial re-normalising). */
 const MAX_MERGE_UNITS = 128;
 const CACHE_LIMIT = 8192;
 
+/**
+ * BMP code points whose canonical form is one unit that never composes backward:
+ * 0 = not yet known, -1 = no, else that unit + 1. A memo of a pure function.
+ */
+const SIMPLE_BMP = new Int32Array(0x10000);
 const ASCII_FOLD = new Uint16Array(128).map((_, c) => (c >= 65 && c <= 90 ? c + 32 : c));
 
 export interface NormalizedText {
@@ -27,14 +32,20 @@ export interface NormalizedText {
   readonly length: number;
   /** Chunk index of every canonical unit. */
   readonly unitChunk: Int32Array;
-  /** Original UTF-16 offsets [start, end) of every chunk. */
+  /** Original UTF-16 offset where every chunk starts (it ends where the next starts). */
   readonly chunkStart: Int32Array;
-  readonly chunkEnd: Int32Array;
+  /** Length of the original text. */
+  readonly textLength: number;
   /** Index of the chunk's first grapheme cluster in the original text. */
   readonly chunkGrapheme: Int32Array;
   readonly chunkCount: number;
   /** Grapheme clusters in the whole text. */
   readonly graphemes: number;
+}
+
+/** Original UTF-16 offset where chunk `c` ends. */
+export function chunkEnd(t: NormalizedText, c: number): number {
+  return c + 1 < t.chunkCount ? (t.chunkStart[c + 1] as number) : t.textLength;
 }
 
 /** Grapheme clusters covered by chunks first..last (inclusive). */
@@ -48,7 +59,7 @@ export class TextNormalizer implements NormalizedText {
   unitChunk = new Int32Array(1024);
   length = 0;
   chunkStart = new Int32Array(1024);
-  chunkEnd = new Int32Array(1024);
+  textLength = 0;
   chunkGrapheme = new Int32Array(1024);
   chunkUnit = new Int32Array(1024);
   chunkCount = 0;
@@ -68,6 +79,7 @@ export class TextNormalizer implements NormalizedText {
 
   normalize(text: string): NormalizedText {
     this.#text = text;
+    this.textLength = text.length;
     this.length = 0;
     this.chunkCount = 0;
     this.graphemes = 0;
@@ -90,7 +102,11 @@ export class TextNormalizer implements NormalizedText {
           len = 2;
         }
       }
-      const f = cp < 0x80 ? 0 : flagsOf(cp);
+      let f = 0;
+      if (cp >= 0x80) {
+        f = FLAGS[cp] as number;
+        f = f === 0 ? flagsOf(cp) : f & 0x7f;
+      }
       if (i > 0) {
         const joined =
           (prevFlags & F_AFTER) !== 0 ||
@@ -123,17 +139,34 @@ export class TextNormalizer implements NormalizedText {
   /** One code point that is a grapheme cluster on its own: the hot path. */
   #single(start: number, end: number, cp: number): void {
     if (cp < 0x80) {
-      const c = this.#newChunk(start, end);
+      const c = this.#newChunk(start);
       this.#reserveUnits(1);
       this.units[this.length] = ASCII_FOLD[cp] as number;
       this.unitChunk[this.length++] = c;
       this.#anchor = c;
       return;
     }
+    if (cp < 0x10000) {
+      const simple = SIMPLE_BMP[cp] as number;
+      if (simple > 0) {
+        // Canonical form is one unit that composes with nothing before it (CJK, kana…).
+        const c = this.#newChunk(start);
+        this.#reserveUnits(1);
+        this.units[this.length] = simple - 1;
+        this.unitChunk[this.length++] = c;
+        this.#anchor = c;
+        return;
+      }
+    }
     let form = this.#cpCache.get(cp);
     if (form === undefined) {
       form = canonical(String.fromCodePoint(cp));
       this.#cpCache.set(cp, form);
+      if (cp < 0x10000) {
+        const u = form.charCodeAt(0);
+        const simple = form.length === 1 && (u < 0xd800 || u > 0xdfff) && !combinesBackward(u);
+        SIMPLE_BMP[cp] = simple ? u + 1 : -1;
+      }
     }
     this.#cluster(start, end, form);
   }
@@ -169,31 +202,29 @@ export class TextNormalizer implements NormalizedText {
         const together = canonical(this.#text.slice(from, end));
         const apart = this.#unitsFrom(this.chunkUnit[anchor] as number) + form;
         if (together !== apart) {
-          this.#mergeInto(anchor, end, together);
+          this.#mergeInto(anchor, together);
           return;
         }
       }
     }
-    const c = this.#newChunk(start, end);
+    const c = this.#newChunk(start);
     if (form.length === 0) return;
     this.#write(form, c);
     this.#anchor = c;
   }
 
   /** Folds every chunk after `anchor`, and one more cluster, into `anchor`. */
-  #mergeInto(anchor: number, end: number, form: string): void {
+  #mergeInto(anchor: number, form: string): void {
     this.chunkCount = anchor + 1;
-    this.chunkEnd[anchor] = end;
     this.length = this.chunkUnit[anchor] as number;
     this.graphemes++;
     this.#write(form, anchor);
   }
 
-  #newChunk(start: number, end: number): number {
+  #newChunk(start: number): number {
     const c = this.chunkCount;
     if (c === this.chunkStart.length) this.#growChunks();
     this.chunkStart[c] = start;
-    this.chunkEnd[c] = end;
     this.chunkGrapheme[c] = this.graphemes++;
     this.chunkUnit[c] = this.length;
     this.chunkCount = c + 1;
@@ -232,7 +263,6 @@ export class TextNormalizer implements NormalizedText {
       return b;
     };
     this.chunkStart = grow(this.chunkStart);
-    this.chunkEnd = grow(this.chunkEnd);
     this.chunkGrapheme = grow(this.chunkGrapheme);
     this.chunkUnit = grow(this.chunkUnit);
   }

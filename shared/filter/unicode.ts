@@ -47,7 +47,8 @@ export const F_RI = 4;
 export const F_LINKER = 8;
 const F_KNOWN = 0x80;
 
-const flagTable = new Uint8Array(0x110000);
+/** Memo of flagsOf: 0 = not computed yet, else flags | 0x80. */
+export const FLAGS = new Uint8Array(0x110000);
 const probe = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 function clusters(s: string): number {
@@ -74,10 +75,10 @@ function computeFlags(cp: number): number {
 
 /** Memoised grapheme-boundary flags of a code point. */
 export function flagsOf(cp: number): number {
-  const f = flagTable[cp] as number;
+  const f = FLAGS[cp] as number;
   if (f !== 0) return f & 0x7f;
   const computed = computeFlags(cp);
-  flagTable[cp] = computed | F_KNOWN;
+  FLAGS[cp] = computed | F_KNOWN;
   return computed;
 }
 
@@ -120,11 +121,18 @@ export function hangulJoins(a: number, b: number): boolean {
  */
 export function combinesBackward(cp: number): boolean {
   if (cp < 0x300) return false;
-  if ((cp >= 0x1160 && cp <= 0x11ff) || (cp >= 0xd7b0 && cp <= 0xd7ff)) return true;
-  // Kirat Rai (Unicode 16) vowel signs are letters (gc=Lo) that still compose.
-  if (cp >= 0x16d63 && cp <= 0x16d6a) return true;
-  return MARK.test(String.fromCodePoint(cp));
+  const known = backwardTable[cp] as number;
+  if (known !== 0) return known === 2;
+  const yes =
+    (cp >= 0x1160 && cp <= 0x11ff) ||
+    (cp >= 0xd7b0 && cp <= 0xd7ff) ||
+    // Kirat Rai (Unicode 16) vowel signs are letters (gc=Lo) that still compose.
+    (cp >= 0x16d63 && cp <= 0x16d6a) ||
+    MARK.test(String.fromCodePoint(cp));
+  backwardTable[cp] = yes ? 2 : 1;
+  return yes;
 }
+const backwardTable = new Uint8Array(0x110000);
 const MARK = /^\p{M}/u;
 
 /** Splits a short run with ICU; the normaliser caches the answers. */
