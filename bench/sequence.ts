@@ -2,10 +2,12 @@
  * Benchmark of the sequence generator (`npm run bench -- sequence`): one process, the
  * real Redis and MySQL of the local stack, CALLERS concurrent callers (64) each issuing
  * numbers in a loop over CONVERSATIONS conversations (1,000) for SECONDS (10), with the
- * production block size (SEQUENCE_SNAPSHOT_INTERVAL, 10,000). Then, in the same run,
- * Redis's own ceiling (`redis-benchmark -t incr -P 16 -q -n 1000000`), and our rate as a
- * fraction of it. Also a shorter phase without ioredis auto-pipelining, to show what
- * pipelining buys. Writes bench/results/sequence.json.
+ * production block size (SEQUENCE_SNAPSHOT_INTERVAL, 10,000) and the generator as the
+ * functions build it (per-turn batching, a plain ioredis client). Then shorter
+ * comparison phases (COMPARE_SECONDS, 3): the same with ioredis auto-pipelining on, and
+ * one script call per number (maxBatch 1) with auto-pipelining — what batching buys.
+ * Finally Redis's own ceiling (`redis-benchmark -t incr -P 16 -q -n 1000000`) and our
+ * rate as a fraction of it. Writes bench/results/sequence.json.
  *
  * Keys go under a random prefix in REDIS_DB and rows under random conversation ids;
  * both are deleted at the end.
@@ -27,7 +29,7 @@ import { RedisKeys } from '../shared/storage/redis-keys';
 const CALLERS = Number(process.env['BENCH_CALLERS'] ?? 64);
 const CONVERSATIONS = Number(process.env['BENCH_CONVERSATIONS'] ?? 1000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
-const PLAIN_SECONDS = Number(process.env['BENCH_PLAIN_SECONDS'] ?? 3);
+const COMPARE_SECONDS = Number(process.env['BENCH_COMPARE_SECONDS'] ?? 3);
 
 interface Phase {
   readonly numbers: number;
@@ -89,27 +91,33 @@ async function main(): Promise<void> {
   const plain = createRedis(config.redis, { keyPrefix: prefix });
   const blockSize = config.sequence.snapshotInterval;
   const metrics = createMetrics(new Registry());
-  const make = (redis: Redis) => new SequenceGenerator({ redis, mysql, metrics, blockSize });
+  const make = (redis: Redis, maxBatch?: number) => new SequenceGenerator({ redis, mysql, metrics, blockSize, maxBatch });
   const load = { before: loadavg().map((l) => round(l, 2)) };
   console.log(
     `sequence: ${CALLERS} callers, ${CONVERSATIONS} conversations, block ${blockSize}, ${SECONDS}s; ` +
       `${cpus().length} x ${cpus()[0]?.model ?? '?'}, load ${load.before.join(' ')}`,
   );
   try {
-    const gen = make(pipelined);
+    const gen = make(plain);
     // Cold start: every conversation is new, so its first number goes through the locked recovery.
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: CALLERS }, (_, w) => (async () => {
-      for (let i = w; i < convs.length; i += CALLERS) await gen.next(convs[i] as string);
-    })()));
+    await Promise.all(
+      Array.from({ length: CALLERS }, async (_, w) => {
+        for (let i = w; i < convs.length; i += CALLERS) await gen.next(convs[i] as string);
+      }),
+    );
     const coldSeconds = (performance.now() - t0) / 1000;
     const cold = { conversations: convs.length, seconds: round(coldSeconds, 2), perSecond: Math.round(convs.length / coldSeconds) };
     console.log(`cold start (first number of each conversation: MySQL recovery): ${cold.perSecond}/s`);
 
+    const show = (name: string, p: Phase): void =>
+      console.log(`${name}: ${p.perSecond}/s (${p.numbers} numbers), p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms`);
     const steady = await phase(gen, convs, SECONDS);
-    console.log(`auto-pipelined: ${steady.perSecond}/s (${steady.numbers} numbers), p50 ${steady.p50Ms} ms, p99 ${steady.p99Ms} ms`);
-    const noPipe = await phase(make(plain), convs, PLAIN_SECONDS);
-    console.log(`without auto-pipelining: ${noPipe.perSecond}/s, p50 ${noPipe.p50Ms} ms, p99 ${noPipe.p99Ms} ms`);
+    show('batched per turn (as deployed)', steady);
+    const batchedAutoPipelined = await phase(make(pipelined), convs, COMPARE_SECONDS);
+    show('batched per turn + ioredis auto-pipelining', batchedAutoPipelined);
+    const perNumberAutoPipelined = await phase(make(pipelined, 1), convs, COMPARE_SECONDS);
+    show('one script call per number + auto-pipelining', perNumberAutoPipelined);
 
     const ceiling = await redisCeiling(config.redis.host, config.redis.port, config.redis.password);
     const fraction = round(steady.perSecond / ceiling.perSecond, 3);
@@ -122,8 +130,12 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       params: { callers: CALLERS, conversations: CONVERSATIONS, seconds: SECONDS, blockSize },
       coldStart: cold,
-      autoPipelined: steady,
-      withoutAutoPipelining: noPipe,
+      batchedPerTurn: steady,
+      comparisons: {
+        seconds: COMPARE_SECONDS,
+        batchedPerTurnWithAutoPipelining: batchedAutoPipelined,
+        oneCallPerNumberWithAutoPipelining: perNumberAutoPipelined,
+      },
       redisIncrCeiling: ceiling,
       fractionOfRedisCeiling: fraction,
       targetPerSecond: target,

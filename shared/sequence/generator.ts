@@ -3,9 +3,9 @@
  * issued twice — across processes and after Redis loses its data (hi/lo; the argument
  * is in docs/sequences.md).
  *
- * Steady state: the requests a process makes in one tick go to Redis as one script call
- * (next-many), so each number costs at most one round trip and a busy process sends
- * one command per tick instead of one per number. When a conversation's block is used
+ * Steady state: the requests a process makes in one event-loop turn go to Redis as
+ * one script call (next-many), so each number costs at most one round trip and a busy
+ * process sends one command per turn instead of one per number. When a conversation's block is used
  * up, one caller per process reserves the next block in MySQL and raises the Redis
  * ceiling (raise-1); when the Redis state is missing, one caller per process recreates
  * it under the MySQL row lock (init-1). Those callers' requests wait for that refill
@@ -55,7 +55,7 @@ export class SequenceGenerator {
   readonly #ttl: string;
   readonly #maxAttempts: number;
   readonly #maxBatch: number;
-  /** Requests of the current tick, sent together on the next one. */
+  /** Requests of the current event-loop turn, sent together at its end. */
   #queue: Request[] = [];
   /** Single flight: at most one refill per conversation in this process. */
   readonly #refills = new Map<string, Promise<void>>();
@@ -85,9 +85,10 @@ export class SequenceGenerator {
 
   #enqueue(request: Request): void {
     this.#queue.push(request);
-    // Scheduled from inside promise callbacks, a tick runs after the other callbacks of
-    // the same reply, so the continuations of one batch form the next batch.
-    if (this.#queue.length === 1) process.nextTick(() => this.#flush());
+    // setImmediate runs after the event loop's current I/O phase: every request started
+    // by the callbacks of that phase (gRPC calls read together, the continuations of
+    // the previous batch's reply) goes out in one script call.
+    if (this.#queue.length === 1) setImmediate(() => this.#flush());
   }
 
   #flush(): void {

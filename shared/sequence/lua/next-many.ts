@@ -3,7 +3,7 @@ export const nextManyScript = `
 --[[
   next-many: issues one sequence number per listed key, in list order (a key may be
   listed several times). One script call serves every request a process has queued
-  in the same tick: one command and one round trip for the whole batch.
+  in the same event-loop turn: one command and one round trip for the whole batch.
 
   Numbers are issued only below the ceiling, and the ceiling is only ever set to a
   value already committed in MySQL (sequence_reservations.reserved_until), so every
