@@ -12,7 +12,7 @@
  *
  * Buffers are reused between calls: a result is valid until the next `normalize`.
  */
-import { FLAGS, F_AFTER, F_BEFORE, F_LINKER, F_RI, canonical, combinesBackward, flagsOf, hangulJoins, segmentRun } from './unicode';
+import { FLAGS, F_AFTER, F_BEFORE, F_HANGUL, F_LINKER, F_RI, canonical, combinesBackward, flagsOf, hangulJoins, segmentRun } from './unicode';
 import { unitsToString } from './units';
 
 /** Chunks longer than this are never merged further (bounds adversarial re-normalising). */
@@ -78,13 +78,17 @@ export class TextNormalizer implements NormalizedText {
   }
 
   normalize(text: string): NormalizedText {
+    const n = text.length;
     this.#text = text;
-    this.textLength = text.length;
+    this.textLength = n;
     this.length = 0;
     this.chunkCount = 0;
     this.graphemes = 0;
     this.#anchor = -1;
-    const n = text.length;
+    // Invariant: room for one unit per input unit still to read (the fast path writes
+    // one unit per code point); slow paths reserve for their expansion on top.
+    this.#reserveUnits(n);
+    if (this.chunkStart.length < n) this.#growChunks(n);
     let runStart = 0;
     let prevCp = -1;
     let prevFlags = 0;
@@ -102,22 +106,34 @@ export class TextNormalizer implements NormalizedText {
           len = 2;
         }
       }
-      let f = 0;
-      if (cp >= 0x80) {
-        f = FLAGS[cp] as number;
-        f = f === 0 ? flagsOf(cp) : f & 0x7f;
-      }
+      let f = FLAGS[cp] as number;
+      if (f === 0) f = flagsOf(cp);
       if (i > 0) {
+        const both = prevFlags & f;
         const joined =
           (prevFlags & F_AFTER) !== 0 ||
           (f & F_BEFORE) !== 0 ||
-          (cp === 0x0a && prevCp === 0x0d) ||
-          (riOdd && (f & F_RI) !== 0) ||
           linkerPending ||
-          hangulJoins(prevCp, cp);
+          ((both & F_RI) !== 0 && riOdd) ||
+          ((both & F_HANGUL) !== 0 && hangulJoins(prevCp, cp));
         if (!joined) {
-          if (prevStart === runStart) this.#single(runStart, i, prevCp);
-          else this.#run(runStart, i);
+          if (prevStart !== runStart) this.#run(runStart, i);
+          else {
+            // One code point, one cluster: the hot path, inlined for ASCII and the
+            // BMP characters whose canonical form is one unit of their own.
+            let u = -1;
+            if (prevCp < 0x80) u = ASCII_FOLD[prevCp] as number;
+            else if (prevCp < 0x10000) u = (SIMPLE_BMP[prevCp] as number) - 1;
+            if (u >= 0) {
+              const c = this.chunkCount++;
+              this.chunkStart[c] = runStart;
+              this.chunkGrapheme[c] = this.graphemes++;
+              this.chunkUnit[c] = this.length;
+              this.units[this.length] = u;
+              this.unitChunk[this.length++] = c;
+              this.#anchor = c;
+            } else this.#single(runStart, i, prevCp);
+          }
           runStart = i;
         }
       }
@@ -136,27 +152,11 @@ export class TextNormalizer implements NormalizedText {
     return this;
   }
 
-  /** One code point that is a grapheme cluster on its own: the hot path. */
+  /** One code point that is a grapheme cluster on its own. */
   #single(start: number, end: number, cp: number): void {
     if (cp < 0x80) {
-      const c = this.#newChunk(start);
-      this.#reserveUnits(1);
-      this.units[this.length] = ASCII_FOLD[cp] as number;
-      this.unitChunk[this.length++] = c;
-      this.#anchor = c;
+      this.#cluster(start, end, String.fromCharCode(ASCII_FOLD[cp] as number));
       return;
-    }
-    if (cp < 0x10000) {
-      const simple = SIMPLE_BMP[cp] as number;
-      if (simple > 0) {
-        // Canonical form is one unit that composes with nothing before it (CJK, kana…).
-        const c = this.#newChunk(start);
-        this.#reserveUnits(1);
-        this.units[this.length] = simple - 1;
-        this.unitChunk[this.length++] = c;
-        this.#anchor = c;
-        return;
-      }
     }
     let form = this.#cpCache.get(cp);
     if (form === undefined) {
@@ -202,28 +202,27 @@ export class TextNormalizer implements NormalizedText {
         const together = canonical(this.#text.slice(from, end));
         const apart = this.#unitsFrom(this.chunkUnit[anchor] as number) + form;
         if (together !== apart) {
-          this.#mergeInto(anchor, together);
+          this.#mergeInto(anchor, together, end);
           return;
         }
       }
     }
     const c = this.#newChunk(start);
     if (form.length === 0) return;
-    this.#write(form, c);
+    this.#write(form, c, end);
     this.#anchor = c;
   }
 
   /** Folds every chunk after `anchor`, and one more cluster, into `anchor`. */
-  #mergeInto(anchor: number, form: string): void {
+  #mergeInto(anchor: number, form: string, end: number): void {
     this.chunkCount = anchor + 1;
     this.length = this.chunkUnit[anchor] as number;
     this.graphemes++;
-    this.#write(form, anchor);
+    this.#write(form, anchor, end);
   }
 
   #newChunk(start: number): number {
     const c = this.chunkCount;
-    if (c === this.chunkStart.length) this.#growChunks();
     this.chunkStart[c] = start;
     this.chunkGrapheme[c] = this.graphemes++;
     this.chunkUnit[c] = this.length;
@@ -231,8 +230,9 @@ export class TextNormalizer implements NormalizedText {
     return c;
   }
 
-  #write(form: string, chunk: number): void {
-    this.#reserveUnits(form.length);
+  /** Writes a chunk's form, keeping room for the input after `end`. */
+  #write(form: string, chunk: number, end: number): void {
+    this.#reserveUnits(form.length + this.textLength - end);
     for (let k = 0; k < form.length; k++) {
       this.units[this.length] = form.charCodeAt(k);
       this.unitChunk[this.length++] = chunk;
@@ -256,9 +256,11 @@ export class TextNormalizer implements NormalizedText {
     this.unitChunk = map;
   }
 
-  #growChunks(): void {
+  #growChunks(n: number): void {
+    let size = this.chunkStart.length;
+    while (size < n) size *= 2;
     const grow = (a: Int32Array) => {
-      const b = new Int32Array(a.length * 2);
+      const b = new Int32Array(size);
       b.set(a);
       return b;
     };

@@ -45,6 +45,8 @@ export const F_BEFORE = 2;
 export const F_RI = 4;
 /** An Indic conjunct linker (virama): joins a following consonant (UAX #29 GB9c). */
 export const F_LINKER = 8;
+/** Hangul jamo or syllable: joins are decided pairwise by hangulJoins(). */
+export const F_HANGUL = 16;
 const F_KNOWN = 0x80;
 
 /** Memo of flagsOf: 0 = not computed yet, else flags | 0x80. */
@@ -58,11 +60,11 @@ function clusters(s: string): number {
 }
 
 function computeFlags(cp: number): number {
-  if (cp === 0x0d) return F_AFTER;
+  if (cp === 0x0d) return F_AFTER; // CR LF
   if (cp === 0x200d) return F_AFTER | F_BEFORE;
   if (cp >= 0x1f1e6 && cp <= 0x1f1ff) return F_RI;
   if (cp < 0x80 || (cp >= 0xd800 && cp <= 0xdfff)) return 0; // ASCII, lone surrogates
-  if (isHangul(cp)) return 0; // decided pairwise by hangulJoins()
+  if (isHangul(cp)) return F_HANGUL;
   const c = String.fromCodePoint(cp);
   let f = 0;
   // Asking ICU itself keeps the flags exact for the runtime's Unicode version
@@ -73,12 +75,12 @@ function computeFlags(cp: number): number {
   return f;
 }
 
-/** Memoised grapheme-boundary flags of a code point. */
+/** Memoised grapheme-boundary flags of a code point (with bit 0x80 set: known). */
 export function flagsOf(cp: number): number {
   const f = FLAGS[cp] as number;
-  if (f !== 0) return f & 0x7f;
-  const computed = computeFlags(cp);
-  FLAGS[cp] = computed | F_KNOWN;
+  if (f !== 0) return f;
+  const computed = computeFlags(cp) | F_KNOWN;
+  FLAGS[cp] = computed;
   return computed;
 }
 
