@@ -7,7 +7,7 @@
  * Immutable once built: a reload builds a new one and swaps the reference.
  */
 import { Automaton } from './automaton';
-import { TextNormalizer, chunkEnd, graphemesOf, type NormalizedText } from './normalizer';
+import { TextNormalizer, chunkEnd, type NormalizedText } from './normalizer';
 
 export interface WordMatch {
   /** The word as written in the list (the first entry with this canonical form). */
@@ -129,7 +129,7 @@ function render(text: string, t: NormalizedText, spans: readonly Span[], maskCha
   let pos = 0;
   for (const { first, last } of spans) {
     out += text.slice(pos, t.chunkStart[first]);
-    out += maskChar.repeat(graphemesOf(t, first, last));
+    out += maskChar.repeat(t.graphemesIn(first, last));
     pos = chunkEnd(t, last);
   }
   return out + text.slice(pos);

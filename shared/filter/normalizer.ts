@@ -34,13 +34,13 @@ export interface NormalizedText {
   readonly unitChunk: Int32Array;
   /** Original UTF-16 offset where every chunk starts (it ends where the next starts). */
   readonly chunkStart: Int32Array;
+  readonly chunkCount: number;
   /** Length of the original text. */
   readonly textLength: number;
-  /** Index of the chunk's first grapheme cluster in the original text. */
-  readonly chunkGrapheme: Int32Array;
-  readonly chunkCount: number;
   /** Grapheme clusters in the whole text. */
   readonly graphemes: number;
+  /** Grapheme clusters covered by chunks first..last (inclusive). */
+  graphemesIn(first: number, last: number): number;
 }
 
 /** Original UTF-16 offset where chunk `c` ends. */
@@ -48,25 +48,23 @@ export function chunkEnd(t: NormalizedText, c: number): number {
   return c + 1 < t.chunkCount ? (t.chunkStart[c + 1] as number) : t.textLength;
 }
 
-/** Grapheme clusters covered by chunks first..last (inclusive). */
-export function graphemesOf(t: NormalizedText, first: number, last: number): number {
-  const end = last + 1 < t.chunkCount ? (t.chunkGrapheme[last + 1] as number) : t.graphemes;
-  return end - (t.chunkGrapheme[first] as number);
-}
-
 export class TextNormalizer implements NormalizedText {
   units = new Uint16Array(1024);
   unitChunk = new Int32Array(1024);
   length = 0;
   chunkStart = new Int32Array(1024);
-  textLength = 0;
-  chunkGrapheme = new Int32Array(1024);
-  chunkUnit = new Int32Array(1024);
   chunkCount = 0;
+  textLength = 0;
   graphemes = 0;
   #text = '';
   /** Last chunk that produced canonical units (merges attach to it). */
   #anchor = -1;
+  /**
+   * Chunks holding more than one cluster (after merges), ascending, with how many
+   * clusters beyond the first each holds. Rare, so kept out of the per-unit arrays.
+   */
+  readonly #multiChunk: number[] = [];
+  readonly #multiExtra: number[] = [];
   readonly #cpCache = new Map<number, string>();
   readonly #clusterCache = new Map<string, string>();
   readonly #runCache = new Map<string, number[]>();
@@ -77,6 +75,15 @@ export class TextNormalizer implements NormalizedText {
     return unitsToString(this.units, 0, this.length);
   }
 
+  graphemesIn(first: number, last: number): number {
+    let n = last - first + 1;
+    for (let k = 0; k < this.#multiChunk.length; k++) {
+      const c = this.#multiChunk[k] as number;
+      if (c >= first && c <= last) n += this.#multiExtra[k] as number;
+    }
+    return n;
+  }
+
   normalize(text: string): NormalizedText {
     const n = text.length;
     this.#text = text;
@@ -85,10 +92,16 @@ export class TextNormalizer implements NormalizedText {
     this.chunkCount = 0;
     this.graphemes = 0;
     this.#anchor = -1;
+    this.#multiChunk.length = 0;
+    this.#multiExtra.length = 0;
     // Invariant: room for one unit per input unit still to read (the fast path writes
-    // one unit per code point); slow paths reserve for their expansion on top.
+    // one unit per code point); slow paths reserve for their expansion on top. Chunks
+    // never outnumber input units.
     this.#reserveUnits(n);
-    if (this.chunkStart.length < n) this.#growChunks(n);
+    if (this.chunkStart.length < n) this.chunkStart = new Int32Array(Math.max(n, this.chunkStart.length * 2));
+    let units = this.units;
+    let unitChunk = this.unitChunk;
+    const chunkStart = this.chunkStart;
     let runStart = 0;
     let prevCp = -1;
     let prevFlags = 0;
@@ -117,22 +130,22 @@ export class TextNormalizer implements NormalizedText {
           ((both & F_RI) !== 0 && riOdd) ||
           ((both & F_HANGUL) !== 0 && hangulJoins(prevCp, cp));
         if (!joined) {
-          if (prevStart !== runStart) this.#run(runStart, i);
-          else {
-            // One code point, one cluster: the hot path, inlined for ASCII and the
-            // BMP characters whose canonical form is one unit of their own.
-            let u = -1;
-            if (prevCp < 0x80) u = ASCII_FOLD[prevCp] as number;
-            else if (prevCp < 0x10000) u = (SIMPLE_BMP[prevCp] as number) - 1;
-            if (u >= 0) {
-              const c = this.chunkCount++;
-              this.chunkStart[c] = runStart;
-              this.chunkGrapheme[c] = this.graphemes++;
-              this.chunkUnit[c] = this.length;
-              this.units[this.length] = u;
-              this.unitChunk[this.length++] = c;
-              this.#anchor = c;
-            } else this.#single(runStart, i, prevCp);
+          // One code point, one cluster, canonical form one unit of its own (ASCII,
+          // CJK, kana…): the hot path, written inline.
+          const u =
+            prevStart !== runStart ? -1 : prevCp < 0x80 ? (ASCII_FOLD[prevCp] as number) : prevCp < 0x10000 ? (SIMPLE_BMP[prevCp] as number) - 1 : -1;
+          if (u >= 0) {
+            const c = this.chunkCount++;
+            chunkStart[c] = runStart;
+            units[this.length] = u;
+            unitChunk[this.length++] = c;
+            this.graphemes++;
+            this.#anchor = c;
+          } else {
+            if (prevStart === runStart) this.#single(runStart, i, prevCp);
+            else this.#run(runStart, i);
+            units = this.units;
+            unitChunk = this.unitChunk;
           }
           runStart = i;
         }
@@ -154,13 +167,9 @@ export class TextNormalizer implements NormalizedText {
 
   /** One code point that is a grapheme cluster on its own. */
   #single(start: number, end: number, cp: number): void {
-    if (cp < 0x80) {
-      this.#cluster(start, end, String.fromCharCode(ASCII_FOLD[cp] as number));
-      return;
-    }
     let form = this.#cpCache.get(cp);
     if (form === undefined) {
-      form = canonical(String.fromCodePoint(cp));
+      form = cp < 0x80 ? String.fromCharCode(ASCII_FOLD[cp] as number) : canonical(String.fromCodePoint(cp));
       this.#cpCache.set(cp, form);
       if (cp < 0x10000) {
         const u = form.charCodeAt(0);
@@ -182,16 +191,19 @@ export class TextNormalizer implements NormalizedText {
     }
     let pos = start;
     for (const len of lengths) {
-      const cluster = this.#text.slice(pos, pos + len);
-      let form = this.#clusterCache.get(cluster);
-      if (form === undefined) {
-        form = canonical(cluster);
-        if (this.#clusterCache.size >= CACHE_LIMIT) this.#clusterCache.clear();
-        this.#clusterCache.set(cluster, form);
-      }
-      this.#cluster(pos, pos + len, form);
+      this.#cluster(pos, pos + len, this.#canonicalCached(this.#text.slice(pos, pos + len)));
       pos += len;
     }
+  }
+
+  #canonicalCached(s: string): string {
+    let form = this.#clusterCache.get(s);
+    if (form === undefined) {
+      form = canonical(s);
+      if (this.#clusterCache.size >= CACHE_LIMIT) this.#clusterCache.clear();
+      this.#clusterCache.set(s, form);
+    }
+    return form;
   }
 
   #cluster(start: number, end: number, form: string): void {
@@ -199,35 +211,41 @@ export class TextNormalizer implements NormalizedText {
     if (form.length > 0 && anchor >= 0 && combinesBackward(form.codePointAt(0) as number)) {
       const from = this.chunkStart[anchor] as number;
       if (end - from <= MAX_MERGE_UNITS) {
-        const together = canonical(this.#text.slice(from, end));
-        const apart = this.#unitsFrom(this.chunkUnit[anchor] as number) + form;
-        if (together !== apart) {
-          this.#mergeInto(anchor, together, end);
+        const together = this.#canonicalCached(this.#text.slice(from, end));
+        let unitsFrom = this.length;
+        while (unitsFrom > 0 && this.unitChunk[unitsFrom - 1] === anchor) unitsFrom--;
+        if (together !== unitsToString(this.units, unitsFrom, this.length) + form) {
+          this.#mergeInto(anchor, unitsFrom, together, end);
           return;
         }
       }
     }
-    const c = this.#newChunk(start);
+    const c = this.chunkCount++;
+    this.chunkStart[c] = start;
+    this.graphemes++;
     if (form.length === 0) return;
     this.#write(form, c, end);
     this.#anchor = c;
   }
 
   /** Folds every chunk after `anchor`, and one more cluster, into `anchor`. */
-  #mergeInto(anchor: number, form: string, end: number): void {
+  #mergeInto(anchor: number, unitsFrom: number, form: string, end: number): void {
+    // Clusters absorbed: the new one, each later chunk, and what those had absorbed.
+    let extra = 1 + (this.chunkCount - 1 - anchor);
+    const multi = this.#multiChunk;
+    while (multi.length > 0 && (multi[multi.length - 1] as number) > anchor) {
+      multi.pop();
+      extra += this.#multiExtra.pop() as number;
+    }
+    if (multi[multi.length - 1] === anchor) this.#multiExtra[multi.length - 1] = (this.#multiExtra[multi.length - 1] as number) + extra;
+    else {
+      multi.push(anchor);
+      this.#multiExtra.push(extra);
+    }
     this.chunkCount = anchor + 1;
-    this.length = this.chunkUnit[anchor] as number;
+    this.length = unitsFrom;
     this.graphemes++;
     this.#write(form, anchor, end);
-  }
-
-  #newChunk(start: number): number {
-    const c = this.chunkCount;
-    this.chunkStart[c] = start;
-    this.chunkGrapheme[c] = this.graphemes++;
-    this.chunkUnit[c] = this.length;
-    this.chunkCount = c + 1;
-    return c;
   }
 
   /** Writes a chunk's form, keeping room for the input after `end`. */
@@ -237,10 +255,6 @@ export class TextNormalizer implements NormalizedText {
       this.units[this.length] = form.charCodeAt(k);
       this.unitChunk[this.length++] = chunk;
     }
-  }
-
-  #unitsFrom(from: number): string {
-    return unitsToString(this.units, from, this.length);
   }
 
   #reserveUnits(extra: number): void {
@@ -254,18 +268,5 @@ export class TextNormalizer implements NormalizedText {
     map.set(this.unitChunk.subarray(0, this.length));
     this.units = units;
     this.unitChunk = map;
-  }
-
-  #growChunks(n: number): void {
-    let size = this.chunkStart.length;
-    while (size < n) size *= 2;
-    const grow = (a: Int32Array) => {
-      const b = new Int32Array(size);
-      b.set(a);
-      return b;
-    };
-    this.chunkStart = grow(this.chunkStart);
-    this.chunkGrapheme = grow(this.chunkGrapheme);
-    this.chunkUnit = grow(this.chunkUnit);
   }
 }
