@@ -192,6 +192,9 @@ async function keepaliveOnce(client: Pick<Etcd3, 'leaseClient'>, leaseId: string
       done = true;
       clearTimeout(timer);
       stream.on('error', () => undefined);
+      // Half-close first: etcd3 treats an error on a still-writable stream as a failed
+      // host and re-dials every channel of the client.
+      stream.end();
       stream.cancel();
       if (err === undefined) resolve(ttl ?? 0);
       else reject(err instanceof Error ? err : new Error(String(err)));

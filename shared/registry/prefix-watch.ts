@@ -56,7 +56,7 @@ export class PrefixWatch {
 
   constructor(opts: PrefixWatchOptions) {
     this.#opts = opts;
-    this.#backoff = opts.backoff ?? { initialMs: 100, maxMs: 5000 };
+    this.#backoff = opts.backoff ?? { initialMs: 100, maxMs: 2000 };
     this.#retryMs = this.#backoff.initialMs;
   }
 
@@ -94,8 +94,8 @@ export class PrefixWatch {
       return;
     }
     if (this.#closed) {
-      stream.on('error', () => undefined);
-      stream.cancel();
+      this.#stream = stream;
+      this.#drop();
       return;
     }
     this.#stream = stream;
@@ -194,6 +194,9 @@ export class PrefixWatch {
     if (!stream) return;
     stream.on('error', () => undefined);
     try {
+      // Half-close first: etcd3 treats an error on a still-writable stream as a failed
+      // host and re-dials every channel of the client.
+      stream.end();
       stream.cancel();
     } catch {
       // already gone
