@@ -7,10 +7,11 @@
  * - reserve: one autocommit statement advancing reserved_until by a block and
  *   returning the new value (LAST_INSERT_ID(expr) travels back in the OK packet, so no
  *   second round trip and no explicit transaction);
- * - recover: a transaction that locks the row, reads reserved_until, lets the caller
- *   recreate the Redis state from it while the lock is held, then reserves a block.
+ * - recover: a transaction that reserves a block (which locks the row), lets the
+ *   caller recreate the Redis state from the value before that block while the lock is
+ *   held, then commits — or rolls back when the state was already there.
  */
-import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
 
 /** MySQL errors after which the same transaction may simply be run again. */
 const RETRYABLE_SQL = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
@@ -51,11 +52,12 @@ export class ReservationStore {
   }
 
   /**
-   * Locks the conversation's row (creating it at 0 if absent), calls `init` with the
-   * reserved_until read under the lock, and — when `init` reports it recreated the
-   * state — reserves one block above that value before committing. While the lock is
-   * held no reservation of this conversation can commit, which is what makes the value
-   * handed to `init` an upper bound of every number ever issued.
+   * In one transaction: advances reserved_until by a block (creating the row if absent),
+   * which locks the row; calls `init` with the value before the block, i.e. the
+   * committed reserved_until; commits when `init` recreated the state, rolls back when
+   * it found the state present. While the lock is held no reservation of this
+   * conversation can commit, which is what makes the value handed to `init` an upper
+   * bound of every number ever issued.
    */
   async recover(
     conversationId: string,
@@ -84,29 +86,21 @@ export class ReservationStore {
   ): Promise<RecoverResult> {
     const now = this.#clock();
     await conn.beginTransaction();
-    // Creates the row if absent and takes its exclusive lock either way.
-    await conn.execute(
+    // Reserves the block and takes the row's exclusive lock (creating the row if
+    // absent); the increase stays invisible and revocable until the commit.
+    const [res] = await conn.execute<ResultSetHeader>(
       `INSERT INTO sequence_reservations (conversation_id, reserved_until, updated_at)
-       VALUES (?, 0, ?)
-       ON DUPLICATE KEY UPDATE reserved_until = reserved_until`,
-      [conversationId, now],
+       VALUES (?, LAST_INSERT_ID(?), ?)
+       ON DUPLICATE KEY UPDATE reserved_until = LAST_INSERT_ID(reserved_until + ?), updated_at = ?`,
+      [conversationId, block, now, block, now],
     );
-    const [rows] = await conn.execute<RowDataPacket[]>(
-      'SELECT reserved_until FROM sequence_reservations WHERE conversation_id = ? FOR UPDATE',
-      [conversationId],
-    );
-    const current = checkedValue(Number(rows[0]?.['reserved_until']), 'reserved_until');
-    const created = await init(current);
+    const reservedUntil = checkedValue(res.insertId, 'reserved_until');
+    // The committed value before this transaction: an upper bound of every number issued.
+    const created = await init(reservedUntil - block);
     if (!created) {
-      await conn.commit();
-      return { created: false, reservedUntil: current };
+      await conn.rollback(); // someone else recovered it: give the block back
+      return { created: false, reservedUntil: reservedUntil - block };
     }
-    const reservedUntil = current + block;
-    await conn.execute('UPDATE sequence_reservations SET reserved_until = ?, updated_at = ? WHERE conversation_id = ?', [
-      reservedUntil,
-      now,
-      conversationId,
-    ]);
     await conn.commit();
     return { created: true, reservedUntil };
   }

@@ -3,12 +3,12 @@ export const initScript = `
 --[[
   init-1: recreates a conversation's sequence hash after Redis lost it (or for a new
   conversation). The caller holds the MySQL row lock of sequence_reservations and
-  passes the reserved_until it read under that lock: every number ever issued is <= it,
-  and no reservation can commit while the lock is held, so cur = ceil = that value is
-  safe. The block itself is reserved after this (ceil raised by raise-1).
+  passes the committed reserved_until (the value before its own uncommitted block):
+  every number ever issued is <= it, and no reservation can commit while the lock is
+  held, so cur = ceil = that value is safe. The transaction's own block becomes usable only after its commit (raise-1).
 
   KEYS[1]  sequence hash (RedisKeys.sequence)
-  ARGV[1]  reserved_until read under the row lock (decimal string)
+  ARGV[1]  committed reserved_until, read under the row lock (decimal string)
   ARGV[2]  idle TTL in ms; 0 keeps the hash forever
 
   Returns

@@ -64,7 +64,11 @@ export function checkIssued(calls: readonly IssuedCall[]): void {
   }
   // Real-time order: a call that finished before another started got a smaller number.
   const byConv = new Map<string, IssuedCall[]>();
-  for (const c of calls) byConv.set(c.conversationId, [...(byConv.get(c.conversationId) ?? []), c]);
+  for (const c of calls) {
+    const list = byConv.get(c.conversationId);
+    if (list) list.push(c);
+    else byConv.set(c.conversationId, [c]);
+  }
   for (const [conv, list] of byConv) {
     const byStart = [...list].sort((a, b) => a.start - b.start);
     const byEnd = [...list].sort((a, b) => a.end - b.end);
