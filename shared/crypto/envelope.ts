@@ -49,7 +49,7 @@ export class EnvelopeCipher {
   readonly #openCacheSize: number;
   #current: DataKey | undefined;
   #pending: Promise<DataKey> | undefined;
-  readonly #opened = new Map<string, { key: Buffer; expiresAt: number }>();
+  readonly #opened = new Map<string, { key: Buffer; header: Buffer; expiresAt: number }>();
   /** DEKs generated (and wrapped) so far: for tests and /stats. */
   dataKeysCreated = 0;
 
@@ -84,11 +84,11 @@ export class EnvelopeCipher {
       throw new ImError('ENCRYPTION_ERROR', 'sealed content is malformed');
     }
     const wrapped: WrappedKey = { keyId: sealed.keyId, keyVersion: sealed.keyVersion, wrapped: sealed.wrappedKey };
-    const key = await this.#unwrap(wrapped);
+    const dek = await this.#unwrap(wrapped);
     const ct = asBuffer(sealed.ciphertext);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, sealed.nonce);
-      decipher.setAAD(Buffer.concat([header(wrapped), lengthPrefixed(aad)]));
+      const decipher = createDecipheriv('aes-256-gcm', dek.key, sealed.nonce);
+      decipher.setAAD(Buffer.concat([dek.header, lengthPrefixed(aad)]));
       decipher.setAuthTag(ct.subarray(ct.length - TAG));
       return Buffer.concat([decipher.update(ct.subarray(0, ct.length - TAG)), decipher.final()]);
     } catch (err) {
@@ -125,11 +125,11 @@ export class EnvelopeCipher {
     return dek;
   }
 
-  async #unwrap(wrapped: WrappedKey): Promise<Buffer> {
-    const id = `${wrapped.keyId}\n${wrapped.keyVersion}\n${asBuffer(wrapped.wrapped).toString('base64')}`;
+  async #unwrap(wrapped: WrappedKey): Promise<{ key: Buffer; header: Buffer }> {
+    const id = `${wrapped.keyId}\n${wrapped.keyVersion}\n${asBuffer(wrapped.wrapped).toString('latin1')}`;
     const now = this.#now();
     const hit = this.#opened.get(id);
-    if (hit !== undefined && now < hit.expiresAt) return hit.key;
+    if (hit !== undefined && now < hit.expiresAt) return hit;
     let key: Buffer;
     try {
       key = asBuffer(await this.#provider.unwrap(wrapped));
@@ -137,11 +137,13 @@ export class EnvelopeCipher {
       throw isImError(err) ? err : new ImError('ENCRYPTION_ERROR', 'could not unwrap the data key', { cause: err });
     }
     if (key.length !== 32) throw new ImError('ENCRYPTION_ERROR', 'unwrapped data key has the wrong length');
+    const entry = { key, header: header(wrapped), expiresAt: now + this.#ttl };
     if (this.#ttl > 0) {
+      this.#opened.delete(id);
       if (this.#opened.size >= this.#openCacheSize) this.#opened.delete(this.#opened.keys().next().value as string);
-      this.#opened.set(id, { key, expiresAt: now + this.#ttl });
+      this.#opened.set(id, entry);
     }
-    return key;
+    return entry;
   }
 }
 
