@@ -196,6 +196,7 @@ describe('persist-offline (real Kafka and MariaDB)', () => {
     await eventually(async () => (await s.db.count()) > 2000, 20000, 20);
     const before = await s.db.count();
     await (b as Host).stop();
+    expect(workerStats(b as Host)['ready']).toBe(false);
     await eventually(() => (workerStats(a as Host)['partitions'] as number[]).length === 4, 20000, 50);
     await eventually(async () => (await s.db.count()) === total && (await groupLag(admin, s.group, s.topic)) === 0, 40000, 200);
     const [rows] = await s.db.pool.query<({ n: number; d: number } & import('mysql2').RowDataPacket)[]>(
