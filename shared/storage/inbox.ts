@@ -15,6 +15,13 @@
  *    log first. A group stream therefore stops before a hole in its sequences while the
  *    entry after the hole is younger than `settleMs`; an older hole is taken as
  *    permanent (failed publish, deleted or expired message) and walked over.
+ *
+ * Group entries are a member's from their read position on (a member without a
+ * position row has read nothing), the member's own messages included, as a catch-up
+ * by sequence range returns them. Every group query reads O(1) or O(entries above the
+ * position) rows, never the whole log: correlated look-ups are `ORDER BY … LIMIT 1`
+ * (an index dive — a correlated MIN/MAX or range scans the group's whole log on
+ * MariaDB), range scans take constant bounds.
  */
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { ImError } from '../errors';
@@ -55,6 +62,11 @@ export interface InboxPage {
 
 export interface InboxCounts {
   readonly private: number;
+  /**
+   * Σ over the user's groups of (latest sequence − read position), the read-diffusion
+   * definition: O(1) per group, and exact unless the log has holes (a failed publish, a
+   * deleted message) above the position.
+   */
   readonly group: number;
 }
 
@@ -75,9 +87,10 @@ export interface InboxStoreOptions {
 
 interface Membership {
   groupId: string;
-  joinedAt: number;
-  /** Read position; null when the member never read (then only entries since joining count). */
-  readSeq: number | null;
+  /** Read position (0 when the member never read). */
+  readSeq: number;
+  /** First and last sequence in the log (0 when empty). */
+  firstSeq: number;
   lastSeq: number;
 }
 
@@ -92,12 +105,19 @@ const PRIVATE_COLUMNS =
   'id, msg_id, sender_id, conversation_type, conversation_id, sequence_number, content, metadata, client_timestamp, created_at, read_at';
 const GROUP_COLUMNS = 'group_id, sequence_number, msg_id, sender_id, content, metadata, client_timestamp, created_at';
 
-/** Group entries above the position count for a member; before their first read, only since joining. */
-const GROUP_UNREAD_JOIN = `FROM group_members m
+/** A member's groups with read position and log ends, one index dive each. */
+const MEMBERSHIPS = `SELECT m.group_id, COALESCE(rp.read_seq, 0) AS read_seq,
+    (SELECT g.sequence_number FROM group_messages g WHERE g.group_id = m.group_id ORDER BY g.sequence_number LIMIT 1) AS first_seq,
+    (SELECT g.sequence_number FROM group_messages g WHERE g.group_id = m.group_id ORDER BY g.sequence_number DESC LIMIT 1) AS last_seq
+  FROM group_members m
   LEFT JOIN group_read_positions rp ON rp.user_id = m.user_id AND rp.group_id = m.group_id
-  JOIN group_messages g ON g.group_id = m.group_id AND g.sequence_number > COALESCE(rp.read_seq, 0)
-  WHERE m.user_id = ? AND g.expires_at > ? AND g.sender_id <> ?
-    AND (rp.user_id IS NOT NULL OR g.created_at >= m.joined_at)`;
+  WHERE m.user_id = ?`;
+
+/** Unread counts in one statement: the private count reads only idx_offline_unread. */
+const UNREAD_COUNTS = `SELECT
+  (SELECT COUNT(*) FROM offline_messages WHERE user_id = ? AND read_at IS NULL AND expires_at > ?) AS p,
+  (SELECT COALESCE(SUM(GREATEST(0, s.last_seq - GREATEST(s.read_seq, s.first_seq - 1))), 0)
+     FROM (${MEMBERSHIPS}) s WHERE s.last_seq IS NOT NULL) AS g`;
 
 export class InboxStore {
   readonly #settleMs: number;
@@ -132,7 +152,7 @@ export class InboxStore {
     ];
     const starts = new Map<string, { start: number; floor: number; membership: Membership }>();
     for (const m of memberships) {
-      const floor = m.readSeq ?? 0;
+      const floor = m.readSeq;
       starts.set(m.groupId, { start: Math.max(floor, from.groups.get(m.groupId) ?? 0), floor, membership: m });
     }
     const due = [...starts.values()].filter((s) => s.membership.lastSeq > s.start);
@@ -144,7 +164,7 @@ export class InboxStore {
         streams.push({ key: s.membership.groupId, entries: this.#settled(userId, entries, s.start, now), taken: 0, pos: s.start });
       }
     }
-    const messages = merge(streams, limit, userId);
+    const messages = merge(streams, limit);
     const groups = new Map<string, number>();
     for (const [groupId, s] of starts) {
       const pos = streams.find((st) => st.key === groupId)?.pos ?? s.start;
@@ -160,26 +180,33 @@ export class InboxStore {
   /** Unread messages: private rows without read_at, group entries above the read position. */
   async unreadCounts(userId: string): Promise<InboxCounts> {
     const now = this.clock();
-    const [rows] = await this.#query(
-      `SELECT
-         (SELECT COUNT(*) FROM offline_messages WHERE user_id = ? AND read_at IS NULL AND expires_at > ?) AS p,
-         (SELECT COUNT(*) ${GROUP_UNREAD_JOIN}) AS g`,
-      [userId, now, userId, now, userId],
-    );
+    const [rows] = await this.#query(UNREAD_COUNTS, [userId, now, userId], true);
     const r = rows[0] as RowDataPacket;
     return { private: Number(r['p']), group: Number(r['g']) };
   }
 
-  /** The whole inbox (read or not) plus unread group entries: size and age range. */
+  /**
+   * The whole walk's size and age range: the private inbox (read or not) plus the
+   * group entries above the read positions, counted exactly (constant-bound range scans
+   * per group with something above the position).
+   */
   async span(userId: string): Promise<InboxSpan> {
     const now = this.clock();
-    const [rows] = await this.#query(
-      `SELECT COUNT(*) AS c, MIN(created_at) AS lo, MAX(created_at) AS hi
-         FROM offline_messages WHERE user_id = ? AND expires_at > ?
-       UNION ALL
-       SELECT COUNT(*), MIN(g.created_at), MAX(g.created_at) ${GROUP_UNREAD_JOIN}`,
-      [userId, now, userId, now, userId],
-    );
+    const [[priv], memberships] = await Promise.all([
+      this.#query('SELECT COUNT(*) AS c, MIN(created_at) AS lo, MAX(created_at) AS hi FROM offline_messages WHERE user_id = ? AND expires_at > ?', [userId, now]),
+      this.#memberships(userId),
+    ]);
+    const rows = [...priv];
+    const due = memberships.filter((m) => m.lastSeq > m.readSeq);
+    for (let i = 0; i < due.length; i += this.#groupsPerStatement) {
+      const chunk = due.slice(i, i + this.#groupsPerStatement);
+      const sql = chunk
+        .map(() => `SELECT COUNT(*) AS c, MIN(created_at) AS lo, MAX(created_at) AS hi FROM group_messages
+            WHERE group_id = ? AND sequence_number > ? AND expires_at > ?`)
+        .join(' UNION ALL ');
+      const [more] = await this.#query(sql, chunk.flatMap((m) => [m.groupId, m.readSeq, now]));
+      rows.push(...more);
+    }
     let count = 0;
     let oldest: number | null = null;
     let newest: number | null = null;
@@ -231,27 +258,23 @@ export class InboxStore {
   }
 
   /** Every read goes through here: a driver failure is RETRIEVAL_ERROR, its text stays in logs. */
-  async #query(sql: string, params: unknown[]): Promise<[RowDataPacket[], unknown]> {
+  async #query(sql: string, params: unknown[], prepared = false): Promise<[RowDataPacket[], unknown]> {
     try {
-      return await this.pool.query<RowDataPacket[]>(sql, params);
+      // Prepared (cached per connection) for the fixed hot statements; text for the variable ones.
+      return prepared
+        ? await this.pool.execute<RowDataPacket[]>(sql, params as (string | number)[])
+        : await this.pool.query<RowDataPacket[]>(sql, params);
     } catch (err) {
       throw new ImError('RETRIEVAL_ERROR', 'database read failed', { cause: err });
     }
   }
 
   async #memberships(userId: string): Promise<Membership[]> {
-    const [rows] = await this.#query(
-      `SELECT m.group_id, m.joined_at, rp.read_seq,
-         (SELECT MAX(g.sequence_number) FROM group_messages g WHERE g.group_id = m.group_id) AS last_seq
-       FROM group_members m
-       LEFT JOIN group_read_positions rp ON rp.user_id = m.user_id AND rp.group_id = m.group_id
-       WHERE m.user_id = ?`,
-      [userId],
-    );
+    const [rows] = await this.#query(MEMBERSHIPS, [userId], true);
     return rows.map((r) => ({
       groupId: String(r['group_id']),
-      joinedAt: Number(r['joined_at']),
-      readSeq: r['read_seq'] === null ? null : Number(r['read_seq']),
+      readSeq: Number(r['read_seq']),
+      firstSeq: r['first_seq'] === null ? 0 : Number(r['first_seq']),
       lastSeq: r['last_seq'] === null ? 0 : Number(r['last_seq']),
     }));
   }
@@ -265,16 +288,11 @@ export class InboxStore {
     const sql = chunk
       .map(
         () => `(SELECT ${GROUP_COLUMNS} FROM group_messages
-          WHERE group_id = ? AND sequence_number > ? AND expires_at > ? AND created_at >= ?
+          WHERE group_id = ? AND sequence_number > ? AND expires_at > ?
           ORDER BY sequence_number LIMIT ${fetch})`,
       )
       .join(' UNION ALL ');
-    const params = chunk.flatMap((s) => [
-      s.membership.groupId,
-      s.start,
-      now,
-      s.membership.readSeq === null ? s.membership.joinedAt : 0,
-    ]);
+    const params = chunk.flatMap((s) => [s.membership.groupId, s.start, now]);
     const [rows] = await this.#query(sql, params);
     const out = new Map<string, RowDataPacket[]>();
     for (const r of rows) {
@@ -347,20 +365,9 @@ function before(a: InboxMessage, b: InboxMessage): boolean {
   return a.streamPos < b.streamPos;
 }
 
-/**
- * Takes up to `limit` entries, always the oldest head, advancing each stream's
- * position. The user's own group messages are walked over (position advances) but not
- * returned; so are those left at a stream's head afterwards.
- */
-function merge(streams: Stream[], limit: number, userId: string): InboxMessage[] {
+/** Takes up to `limit` entries, always the oldest head, advancing each stream's position. */
+function merge(streams: Stream[], limit: number): InboxMessage[] {
   const out: InboxMessage[] = [];
-  const skipOwn = (s: Stream): void => {
-    for (let e = s.entries[s.taken]; e && e.kind === 'group' && e.senderId === userId; e = s.entries[s.taken]) {
-      s.pos = e.streamPos;
-      s.taken++;
-    }
-  };
-  streams.forEach(skipOwn);
   while (out.length < limit) {
     let best: Stream | undefined;
     for (const s of streams) {
@@ -371,7 +378,6 @@ function merge(streams: Stream[], limit: number, userId: string): InboxMessage[]
     const e = best.entries[best.taken++] as InboxMessage;
     best.pos = e.streamPos;
     out.push(e);
-    skipOwn(best);
   }
   return out;
 }
