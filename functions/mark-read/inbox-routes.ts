@@ -25,18 +25,12 @@ export function inboxRouter(deps: { api: OpenApi; inbox: InboxStore; cursors: Cu
     const { query } = inputOf<unknown, PageQuery, unknown>(res);
     const caller = callerOf(res, { 'query.user_id': query.user_id });
     const from = cursors.decode(caller, listing, query.cursor);
-    const unreadOnly = listing === 'unread';
-    const [p, total] = await Promise.all([
-      inbox.page(caller, from, query.limit, { unreadOnly }),
-      unreadOnly
-        ? inbox.unreadCounts(caller).then((c) => c.private + c.group)
-        : inbox.span(caller).then((s) => s.count),
-    ]);
+    const p = await inbox.page(caller, from, query.limit, { unreadOnly: listing === 'unread' });
     res.json({
       messages: await Promise.all(p.messages.map((m) => messageJson(m, content))),
       next_cursor: cursors.encode(caller, listing, p.position),
       has_more: p.hasMore,
-      total_count: total,
+      total_count: p.total,
     });
   };
 

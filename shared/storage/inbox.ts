@@ -58,6 +58,8 @@ export interface InboxPage {
   readonly position: InboxPosition;
   /** More messages are available right now. */
   readonly hasMore: boolean;
+  /** Messages of the whole listing (private rows + group counts as in InboxCounts). */
+  readonly total: number;
 }
 
 export interface InboxCounts {
@@ -138,13 +140,15 @@ export class InboxStore {
   async page(userId: string, from: InboxPosition, limit: number, opts: { unreadOnly: boolean }): Promise<InboxPage> {
     const now = this.clock();
     const fetch = limit + 1;
-    const [privateRows, memberships] = await Promise.all([
+    const unread = opts.unreadOnly ? 'AND read_at IS NULL' : '';
+    const [privateRows, [counted], memberships] = await Promise.all([
       this.#query(
         `SELECT ${PRIVATE_COLUMNS} FROM offline_messages
-         WHERE user_id = ? AND id > ? AND expires_at > ? ${opts.unreadOnly ? 'AND read_at IS NULL' : ''}
-         ORDER BY id LIMIT ${fetch}`,
+         WHERE user_id = ? AND id > ? AND expires_at > ? ${unread} ORDER BY id LIMIT ${fetch}`,
         [userId, from.privateId, now],
+        true,
       ),
+      this.#query(`SELECT COUNT(*) AS c FROM offline_messages WHERE user_id = ? AND expires_at > ? ${unread}`, [userId, now], true),
       this.#memberships(userId),
     ]);
     const streams: Stream[] = [
@@ -174,6 +178,7 @@ export class InboxStore {
       messages,
       position: { privateId: (streams[0] as Stream).pos, groups },
       hasMore: streams.some((s) => s.taken < s.entries.length),
+      total: Number(counted[0]?.['c'] ?? 0) + groupCount(memberships),
     };
   }
 
@@ -187,8 +192,8 @@ export class InboxStore {
 
   /**
    * The whole walk's size and age range: the private inbox (read or not) plus the
-   * group entries above the read positions, counted exactly (constant-bound range scans
-   * per group with something above the position).
+   * group entries above the read positions (counted as in InboxCounts; their ages from
+   * constant-bound range scans of the groups with something above the position).
    */
   async span(userId: string): Promise<InboxSpan> {
     const now = this.clock();
@@ -201,13 +206,13 @@ export class InboxStore {
     for (let i = 0; i < due.length; i += this.#groupsPerStatement) {
       const chunk = due.slice(i, i + this.#groupsPerStatement);
       const sql = chunk
-        .map(() => `SELECT COUNT(*) AS c, MIN(created_at) AS lo, MAX(created_at) AS hi FROM group_messages
+        .map(() => `SELECT 0 AS c, MIN(created_at) AS lo, MAX(created_at) AS hi FROM group_messages
             WHERE group_id = ? AND sequence_number > ? AND expires_at > ?`)
         .join(' UNION ALL ');
       const [more] = await this.#query(sql, chunk.flatMap((m) => [m.groupId, m.readSeq, now]));
       rows.push(...more);
     }
-    let count = 0;
+    let count = groupCount(memberships);
     let oldest: number | null = null;
     let newest: number | null = null;
     for (const r of rows) {
@@ -355,6 +360,11 @@ export class InboxStore {
       readAt: null,
     };
   }
+}
+
+/** Σ (latest sequence − read position) over the groups (entries before the log's start are gone). */
+function groupCount(memberships: readonly Membership[]): number {
+  return memberships.reduce((n, m) => (m.lastSeq === 0 ? n : n + Math.max(0, m.lastSeq - Math.max(m.readSeq, m.firstSeq - 1))), 0);
 }
 
 /** Heads order: oldest first; ties broken the same way every time. */
