@@ -79,9 +79,12 @@ const kitsFor = (name) => (FUNCTIONS.includes(name) ? needsOf(name) : name === '
 // `node build.mjs [names...] [--analyze]`: --analyze prints what fills each bundle.
 const analyze = process.argv.includes('--analyze');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+// IM_DIST_DIR: build somewhere else than dist/ (a benchmark that must not race with
+// concurrent builds of the shared dist/).
+const distRoot = process.env.IM_DIST_DIR || join(root, 'dist');
 const rows = [];
 for (const { name, entry } of ENTRIES.filter((e) => only.length === 0 || only.includes(e.name))) {
-  const outdir = join(root, 'dist', name);
+  const outdir = join(distRoot, name);
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const result = await build({
