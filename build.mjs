@@ -74,6 +74,24 @@ const omitUnused = {
     }));
   },
 };
+// A function that serves no gRPC (its FunctionDefinition returns no `grpc: [...]`) gets
+// a host without the gRPC server: @grpc/grpc-js is a fifth of a bundle that needs no
+// etcd either (mark-read, persist-offline, cleanup-expired).
+const servesGrpc = (fn) => /\bgrpc:\s*\[/.test(readFileSync(join(root, `functions/${fn}/function.ts`), 'utf8'));
+const noGrpcServer = {
+  name: 'no-grpc-server',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/grpc$/ }, (args) =>
+      /shared[\\/]runtime[\\/]host\.ts$/.test(args.importer) ? { path: 'grpc-server', namespace: 'no-grpc-server' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'no-grpc-server' }, () => ({
+      contents:
+        "const missing = () => { throw new Error('this bundle serves no gRPC (build.mjs no-grpc-server)'); };\n" +
+        'export const startGrpcServer = missing;\nexport const stopGrpcServer = missing;\n',
+      loader: 'js',
+    }));
+  },
+};
 const kitsFor = (name) => (FUNCTIONS.includes(name) ? needsOf(name) : name === 'local' ? undefined : []);
 
 // `node build.mjs [names...] [--analyze]`: --analyze prints what fills each bundle.
@@ -104,7 +122,12 @@ for (const { name, entry } of ENTRIES.filter((e) => only.length === 0 || only.in
     legalComments: 'none',
     metafile: true,
     logLevel: 'warning',
-    plugins: [etcdProtoPath, omitUnused, ...(kitsFor(name) ? [clientKits(kitsFor(name))] : [])],
+    plugins: [
+      etcdProtoPath,
+      omitUnused,
+      ...(kitsFor(name) ? [clientKits(kitsFor(name))] : []),
+      ...(FUNCTIONS.includes(name) && !servesGrpc(name) ? [noGrpcServer] : []),
+    ],
     define: { 'process.env.IM_FUNCTION_BUNDLE': JSON.stringify(name) },
   });
   if (analyze) console.log(`${name}:${await analyzeMetafile(result.metafile, { verbose: false })}`);

@@ -86,7 +86,7 @@ const DESCRIPTIONS = {
   FANOUT_FETCH_MAX_WAIT: 'Longest a fanout fetch waits at the broker while group_msg is idle',
   FANOUT_PARTITIONS_CONCURRENTLY: 'group_msg partitions one fanout consumer works on at once',
   FANOUT_PAGE_CONCURRENCY: 'Member pages of one message looked up and pushed at once',
-  FANOUT_PUSH_TIMEOUT: 'Deadline of one PushBatch call to a gateway, retries included',
+  FANOUT_PUSH_TIMEOUT: 'Deadline of a fanout PushBatch from when it is queued (retries included); also bounds a round\'s registry lookup',
   FANOUT_GATEWAY_CONCURRENCY: 'PushBatch calls in flight per gateway',
   FANOUT_GATEWAY_QUEUE: 'Batches queued per gateway; beyond it that gateway\'s members catch up from the group log',
   GROUP_CACHE_TTL: 'Longest a group membership answer is cached (membership_change events drop it sooner)',

@@ -170,6 +170,8 @@ class FanoutRun {
     this.#check();
     this.report.rounds += 1;
     const lookup = this.#lookup(round);
+    // Awaited in turn below; until then a failure must not count as unhandled.
+    lookup.catch(() => undefined);
     const previous = this.#submitted;
     this.#submitted = (async () => {
       try {

@@ -24,7 +24,10 @@ export const fanoutGroup: FunctionDefinition = {
     const t = config.task;
     const topics = config.kafka.topics;
     const producer = deps.producer();
-    const registry = new Registry({ etcd: deps.etcd(), config: config.registry, logger, metrics });
+    // A round's lookup is a background read of up to FANOUT_BATCH_SIZE users: it may take
+    // as long as a push (FANOUT_PUSH_TIMEOUT), not only a router's REGISTRY_LOOKUP_TIMEOUT.
+    const lookupTimeoutMs = Math.max(config.registry.lookupTimeoutMs, t.fanoutPushTimeoutMs);
+    const registry = new Registry({ etcd: deps.etcd(), config: { ...config.registry, lookupTimeoutMs }, logger, metrics });
     registry.start();
     const gateway = new GatewayClient(gatewayClientOptions(config), metrics);
     const lanes = new GatewayLanes(gateway, {

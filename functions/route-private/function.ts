@@ -22,6 +22,7 @@ import { UserStore } from '../../shared/storage/users';
 import { createContentFilter, createContentSealer } from './content';
 import { RoutePrivateHandler } from './handler';
 import type { RouteOutcome } from './ports';
+import { LoadBatcher } from './offline-batcher';
 import { RecipientCache } from './recipients';
 
 export const CLAIM_SCOPE = 'route-private';
@@ -38,6 +39,14 @@ export const routePrivate: FunctionDefinition = {
     const topic = config.kafka.topics.offlineMsg;
     // Connect now so the first message does not pay for it; a failure is retried per send.
     void producer.connect().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'kafka not reachable yet'));
+    const offline = new LoadBatcher<OfflineMessage>((messages, timeoutMs) =>
+      producer.send(
+        topic,
+        'im.events.v1.OfflineMessage',
+        messages.map((m) => ({ key: m.recipientId, event: m })),
+        timeoutMs,
+      ),
+    );
     const filter = await createContentFilter(config, logger, metrics);
     const sealer = await createContentSealer(config);
     const handler = new RoutePrivateHandler({
@@ -60,10 +69,7 @@ export const routePrivate: FunctionDefinition = {
       sealer,
       devices: registry,
       gateway,
-      offline: {
-        publish: (message: OfflineMessage, timeoutMs: number) =>
-          producer.send(topic, 'im.events.v1.OfflineMessage', [{ key: message.recipientId, event: message }], timeoutMs),
-      },
+      offline,
       status: new MessageStatusStore(redis, config.messages.ttlMs),
       metrics,
       logger,
@@ -95,7 +101,7 @@ export const routePrivate: FunctionDefinition = {
           },
         },
       ],
-      stats: () => ({ routePrivate: { registry: registry.stats(), gateways: gateway.stats() } }),
+      stats: () => ({ routePrivate: { registry: registry.stats(), gateways: gateway.stats(), offlinePublish: offline.stats() } }),
       async close() {
         registry.close();
         gateway.close();

@@ -140,7 +140,7 @@ export function loadConfig(env: Env = process.env) {
       /** Member pages of one message being looked up and pushed at the same time. */
       fanoutPageConcurrency: int(env, 'FANOUT_PAGE_CONCURRENCY', 4, 1, 64),
       /** Deadline of one PushBatch call to a gateway, retries included. */
-      fanoutPushTimeoutMs: duration(env, 'FANOUT_PUSH_TIMEOUT', '2s', 1),
+      fanoutPushTimeoutMs: duration(env, 'FANOUT_PUSH_TIMEOUT', '5s', 1),
       /** PushBatch calls in flight per gateway. */
       fanoutGatewayConcurrency: int(env, 'FANOUT_GATEWAY_CONCURRENCY', 2, 1, 64),
       /** Batches queued per gateway beyond those in flight; past it, that gateway's members catch up from the log. */

@@ -4,10 +4,10 @@
  * status and retry disposition it maps to. Every edge (gRPC, HTTP, Kafka) maps through
  * this table and nowhere else.
  */
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { GrpcStatus, type GrpcStatusCode } from './grpc-status';
 
 export interface CodeSpec {
-  readonly grpc: GrpcStatus;
+  readonly grpc: GrpcStatusCode;
   readonly http: number;
   /** A caller (or a consumer's retry loop) may try the same thing again. */
   readonly retryable: boolean;

@@ -43,3 +43,6 @@ export function asImError(err: unknown, code: ErrorCode = 'INTERNAL', message?: 
   const text = message ?? (err instanceof Error ? err.message : String(err));
   return new ImError(code, text, { cause: err });
 }
+
+/** What a caller may see of an error: internal detail stays in the logs. */
+export const publicMessage = (err: ImError): string => (err.code === 'INTERNAL' ? 'internal error' : err.message);

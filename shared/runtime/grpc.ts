@@ -12,7 +12,8 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { context } from '@opentelemetry/api';
-import { asImError, toGrpcError } from '../errors';
+import { asImError } from '../errors';
+import { toGrpcError } from '../errors/grpc';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { contextFromGrpc, inSpan } from '../observability/tracing';

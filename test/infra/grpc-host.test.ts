@@ -11,7 +11,8 @@ import {
   type PushMessageRequest,
   type PushMessageResponse,
 } from '../../shared/gen/gateway/v1/gateway';
-import { ERROR_CODE_METADATA_KEY, fromGrpcError, ImError } from '../../shared/errors';
+import { ImError } from '../../shared/errors';
+import { ERROR_CODE_METADATA_KEY, fromGrpcError } from '../../shared/errors/grpc';
 import { unary } from '../../shared/runtime/grpc';
 import type { Host } from '../../shared/runtime/host';
 import type { FunctionDefinition } from '../../shared/runtime/types';

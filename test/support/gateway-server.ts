@@ -38,13 +38,17 @@ export interface TestGatewayBehaviour {
   readonly refusedDevices: Set<string>;
   /** When set, every call fails with this gRPC status (after the delay). */
   failWith: GrpcStatus | undefined;
+  /** False: count accepted pushes without keeping them (long benchmark runs). */
+  record: boolean;
 }
 
 export class TestGateway {
   readonly pushes: RecordedPush[] = [];
   /** Every call received, including failed and refused ones. */
   calls = 0;
-  readonly behaviour: TestGatewayBehaviour = { delayMs: 0, refusedDevices: new Set(), failWith: undefined };
+  /** Devices that accepted a message, recorded or not. */
+  delivered = 0;
+  readonly behaviour: TestGatewayBehaviour = { delayMs: 0, refusedDevices: new Set(), failWith: undefined, record: true };
   #inflight = new Set<() => void>();
 
   #port = 0;
@@ -117,7 +121,8 @@ export class TestGateway {
     if (this.behaviour.refusedDevices.has(deviceId)) {
       return { userId, deviceId, msgId: message.msgId, delivered: false, reason: 'DEVICE_NOT_CONNECTED' };
     }
-    this.pushes.push({ userId, deviceId, message, method, at: Date.now() });
+    this.delivered += 1;
+    if (this.behaviour.record) this.pushes.push({ userId, deviceId, message, method, at: Date.now() });
     return { userId, deviceId, msgId: message.msgId, delivered: true, reason: '' };
   }
 

@@ -10,7 +10,7 @@
 import { status as GrpcStatus, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { fromGrpcError } from '../../../shared/errors';
+import { fromGrpcError } from '../../../shared/errors/grpc';
 import { IMServiceClient, type RoutePrivateMessageRequest, type RoutePrivateMessageResponse } from '../../../shared/gen/im/v1/im';
 import { routePrivate } from '../../../functions/route-private/function';
 import type { Host } from '../../../shared/runtime/host';

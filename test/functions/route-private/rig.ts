@@ -10,7 +10,8 @@ import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { RowDataPacket } from 'mysql2/promise';
 import { decodeEvent } from '../../../shared/bus/codec';
 import { createKafka } from '../../../shared/bus/kafka';
-import { fromGrpcError, type ImError } from '../../../shared/errors';
+import type { ImError } from '../../../shared/errors';
+import { fromGrpcError } from '../../../shared/errors/grpc';
 import type { OfflineMessage } from '../../../shared/gen/im/events/v1/events';
 import {
   IMServiceClient,

@@ -1,13 +1,6 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import {
-  ERROR_CODES,
-  ImError,
-  fromGrpcError,
-  kafkaDisposition,
-  toGrpcError,
-  toHttpError,
-  type ErrorCode,
-} from '../../../shared/errors';
+import { ERROR_CODES, GrpcStatus, ImError, kafkaDisposition, toHttpError, type ErrorCode } from '../../../shared/errors';
+import { fromGrpcError, toGrpcError } from '../../../shared/errors/grpc';
 
 const SEED_CODES: ErrorCode[] = [
   'INVALID_RECIPIENT',
@@ -58,5 +51,14 @@ describe('error mapping', () => {
     expect(kafkaDisposition(new ImError('STORAGE_ERROR', 'db down'))).toBe('retry');
     expect(kafkaDisposition(new ImError('INVALID_PAYLOAD', 'garbage'))).toBe('dead-letter');
     expect(kafkaDisposition(new Error('unknown'))).toBe('dead-letter');
+  });
+});
+
+describe('gRPC status numbers', () => {
+  it('are the protocol codes grpc-js defines', () => {
+    for (const [name, code] of Object.entries(GrpcStatus)) {
+      expect(status[name as keyof typeof status]).toBe(code);
+    }
+    expect(Object.keys(GrpcStatus)).toHaveLength(Object.keys(status).filter((k) => Number.isNaN(Number(k))).length);
   });
 });
