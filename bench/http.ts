@@ -10,7 +10,8 @@
  * random user. Prints requests/s and latency percentiles and writes
  * bench/results/http.json. Target: unread count >= 3,000 req/s with p99 < 25 ms.
  *
- * Knobs: BENCH_SECONDS (15), BENCH_CONNECTIONS (16), BENCH_DB, BENCH_REBUILD=1.
+ * Knobs: BENCH_SECONDS (15), BENCH_CONNECTIONS (16), BENCH_DB, BENCH_REBUILD=1,
+ * BENCH_PROFILE=<dir> (CPU profile of the server).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -147,7 +148,9 @@ async function serve(): Promise<void> {
 }
 
 function startServer(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [process.argv[1] as string, '--serve'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops.
+  const profile = process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : [];
+  const child = spawn(process.execPath, [...profile, process.argv[1] as string, '--serve'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
