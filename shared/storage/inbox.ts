@@ -24,6 +24,7 @@
  * MariaDB), range scans take constant bounds.
  */
 import type { Pool, RowDataPacket } from 'mysql2/promise';
+import { KeyedBatcher } from '../batching/keyed-batcher';
 import { ImError } from '../errors';
 
 export interface InboxPosition {
@@ -121,8 +122,18 @@ const UNREAD_COUNTS = `SELECT
   (SELECT COALESCE(SUM(GREATEST(0, s.last_seq - GREATEST(s.read_seq, s.first_seq - 1))), 0)
      FROM (${MEMBERSHIPS}) s WHERE s.last_seq IS NOT NULL) AS g`;
 
+/** UNREAD_COUNTS for several users at once: one branch per user, sizes rounded up to a power of two (few prepared variants). */
+const UNREAD_BATCH_MAX = 32;
+const unreadCountsFor = (n: number): string =>
+  Array.from({ length: n }, () => UNREAD_COUNTS.replace('SELECT', 'SELECT ? AS u,')).join(' UNION ALL ');
+
 export class InboxStore {
   readonly #settleMs: number;
+  /** Concurrent unread-count requests share statements (the hottest read of the API). */
+  readonly #unread = new KeyedBatcher<string, InboxCounts>((users) => this.#unreadCountsMany(users), {
+    maxInFlight: 4,
+    maxBatch: UNREAD_BATCH_MAX,
+  });
   readonly #groupsPerStatement: number;
   readonly #groupConversationId: (groupId: string) => string;
 
@@ -183,11 +194,17 @@ export class InboxStore {
   }
 
   /** Unread messages: private rows without read_at, group entries above the read position. */
-  async unreadCounts(userId: string): Promise<InboxCounts> {
+  unreadCounts(userId: string): Promise<InboxCounts> {
+    return this.#unread.load(userId);
+  }
+
+  async #unreadCountsMany(users: readonly string[]): Promise<Map<string, InboxCounts>> {
     const now = this.clock();
-    const [rows] = await this.#query(UNREAD_COUNTS, [userId, now, userId], true);
-    const r = rows[0] as RowDataPacket;
-    return { private: Number(r['p']), group: Number(r['g']) };
+    let n = 1;
+    while (n < users.length) n *= 2;
+    const padded = Array.from({ length: n }, (_, i) => users[Math.min(i, users.length - 1)] as string);
+    const [rows] = await this.#query(unreadCountsFor(n), padded.flatMap((u) => [u, u, now, u]), true);
+    return new Map(rows.map((r) => [String(r['u']), { private: Number(r['p']), group: Number(r['g']) }]));
   }
 
   /**
