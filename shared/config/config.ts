@@ -14,8 +14,26 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 /** Development default for JWT_SECRET; the host warns when it is used. */
 export const DEV_JWT_SECRET = 'im-functions-development-secret-do-not-use-in-production';
 
-export function loadConfig(env: Env = process.env) {
+/**
+ * The database settings alone: what the migration Job reads, so that a setting meant
+ * for the functions (ENCRYPTION_ENABLED without its key, say) cannot stop a migration.
+ */
+export function loadDbConfig(env: Env = process.env) {
   const db = hostPort(env, 'DB_HOST', 'localhost', 3306);
+  return {
+    host: db.host,
+    port: env['DB_PORT'] !== undefined && env['DB_PORT'] !== '' ? port(env, 'DB_PORT', 3306) : db.port,
+    user: str(env, 'DB_USER', 'im_service'),
+    password: str(env, 'DB_PASSWORD', 'im_service_password'),
+    name: str(env, 'DB_NAME', 'im_chat'),
+    maxOpenConns: int(env, 'DB_MAX_OPEN_CONNS', 25, 1, 1000),
+    maxIdleConns: int(env, 'DB_MAX_IDLE_CONNS', 5, 0, 1000),
+    connMaxLifetimeMs: duration(env, 'DB_CONN_MAX_LIFETIME', '5m', 1000),
+    connTimeoutMs: duration(env, 'DB_CONN_TIMEOUT', '10s', 1),
+  };
+}
+
+export function loadConfig(env: Env = process.env) {
   const redis = hostPort(env, 'REDIS_ADDR', 'localhost:6379', 6379);
   const config = {
     server: {
@@ -31,17 +49,7 @@ export function loadConfig(env: Env = process.env) {
       level: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
       format: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, 'json'),
     },
-    db: {
-      host: db.host,
-      port: env['DB_PORT'] !== undefined && env['DB_PORT'] !== '' ? port(env, 'DB_PORT', 3306) : db.port,
-      user: str(env, 'DB_USER', 'im_service'),
-      password: str(env, 'DB_PASSWORD', 'im_service_password'),
-      name: str(env, 'DB_NAME', 'im_chat'),
-      maxOpenConns: int(env, 'DB_MAX_OPEN_CONNS', 25, 1, 1000),
-      maxIdleConns: int(env, 'DB_MAX_IDLE_CONNS', 5, 0, 1000),
-      connMaxLifetimeMs: duration(env, 'DB_CONN_MAX_LIFETIME', '5m', 1000),
-      connTimeoutMs: duration(env, 'DB_CONN_TIMEOUT', '10s', 1),
-    },
+    db: loadDbConfig(env),
     redis: {
       host: redis.host,
       port: redis.port,

@@ -71,6 +71,7 @@ export class Host {
       logger,
       bodyLimit: config.server.httpBodyLimit,
       fnLabel,
+      metricsEnabled: config.observability.metricsEnabled,
     });
     this.#http = await new Promise<HttpServer>((resolve, reject) => {
       const s = app.listen(config.server.httpPort, () => resolve(s));

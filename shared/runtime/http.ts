@@ -23,6 +23,8 @@ export function createHttpApp(opts: {
   logger: Logger;
   bodyLimit: number;
   fnLabel: string;
+  /** METRICS_ENABLED: false leaves /metrics unserved (404), e.g. when nothing scrapes it. */
+  metricsEnabled?: boolean;
 }): Express {
   const { health, metrics, logger } = opts;
   const app = express();
@@ -54,9 +56,11 @@ export function createHttpApp(opts: {
     res.json({ uptime_seconds: Math.round(process.uptime()), ...health.stats() });
   });
 
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  if (opts.metricsEnabled ?? true) {
+    app.get('/metrics', async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
 
   app.use(express.json({ limit: opts.bodyLimit, type: ['application/json', 'application/*+json'] }));
   for (const router of opts.routers) app.use(router);

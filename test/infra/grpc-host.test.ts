@@ -94,6 +94,17 @@ describe('host', () => {
     expect(metrics).toContain('im_service_messages_routed_total');
   });
 
+  it('leaves /metrics unserved with METRICS_ENABLED=false', async () => {
+    const quiet = await startTestHost([], { METRICS_ENABLED: 'false', HTTP_PORT: '0', GRPC_PORT: '0' });
+    try {
+      const res = await fetch(`http://127.0.0.1:${quiet.httpPort}/metrics`);
+      expect(res.status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${quiet.httpPort}/health`)).status).toBe(200);
+    } finally {
+      await quiet.stop();
+    }
+  });
+
   it('answers unknown HTTP routes and malformed JSON with coded errors', async () => {
     const missing = await fetch(`${base}/nope`);
     expect(missing.status).toBe(404);

@@ -13,9 +13,9 @@ const root = join(__dirname, '../..');
 const db = loadConfig(process.env).db;
 const database = `im_test_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
 
-const runMigrate = (): string =>
+const runMigrate = (env: Record<string, string> = {}): string =>
   execFileSync(process.execPath, [join(root, 'dist/migrate/index.js')], {
-    env: { ...process.env, DB_NAME: database },
+    env: { ...process.env, DB_NAME: database, ...env },
     encoding: 'utf8',
   });
 
@@ -59,5 +59,11 @@ describe('migrations (real MariaDB)', () => {
     await conn.execute(insert, row);
     await expect(conn.execute(insert, row)).rejects.toMatchObject({ code: 'ER_DUP_ENTRY' });
     await conn.end();
+  });
+
+  it("reads only the database settings: the functions' other settings cannot stop it", () => {
+    // The chart's Job gets the functions' config; encryption without a key is theirs to refuse.
+    expect(runMigrate({ ENCRYPTION_ENABLED: 'true', FILTER_ACTION: 'nonsense' })).toContain('nothing to apply');
+    expect(() => runMigrate({ DB_PORT: 'x' })).toThrow(/DB_PORT/);
   });
 });
