@@ -113,6 +113,22 @@ for (const d of documents) {
   }
 }
 
+// 3c. what the schemas cannot see: each container's volumeMounts name a volume of its pod
+function podSpecs(v) {
+  const t = v.spec?.jobTemplate?.spec?.template?.spec ?? v.spec?.template?.spec;
+  return t ? [t] : [];
+}
+for (const d of documents) {
+  for (const pod of podSpecs(d.value)) {
+    const volumes = new Set((pod.volumes ?? []).map((x) => x.name));
+    for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
+      for (const m of c.volumeMounts ?? []) {
+        if (!volumes.has(m.name)) fail(`${d.scenario} ${d.label}`, `container ${c.name} mounts volume '${m.name}' that the pod does not define`);
+      }
+    }
+  }
+}
+
 // 3b. strict: TypeScript excess-property checks against the model interfaces
 const ts = require('typescript');
 const imports = new Map();

@@ -124,8 +124,14 @@ describe('request functions', () => {
       const port = container['ports'][0];
       if (fn === 'mark-read') expect(port).toEqual({ name: 'http1', containerPort: config.server.httpPort });
       else expect(port).toEqual({ name: 'h2c', containerPort: config.server.grpcPort });
-      expect(container['readinessProbe']['httpGet']).toEqual({ path: '/ready', port: config.server.httpPort });
-      expect(container['livenessProbe']['httpGet']).toEqual({ path: '/health', port: config.server.httpPort });
+      // Knative probes the serving port only: the routers' speaks gRPC, so a TCP connect there.
+      for (const probe of [container['readinessProbe'], container['livenessProbe']]) {
+        expect(probe['httpGet'] ?? probe['tcpSocket']).toMatchObject({ port: port.containerPort });
+      }
+      if (fn === 'mark-read') {
+        expect(container['readinessProbe']['httpGet']).toEqual({ path: '/ready', port: config.server.httpPort });
+        expect(container['livenessProbe']['httpGet']).toEqual({ path: '/health', port: config.server.httpPort });
+      }
     }
     const annotations = find(docs, 'Service', 'route-group')?.['spec']['template']['metadata']['annotations'];
     expect(annotations).toMatchObject({

@@ -102,7 +102,7 @@ checksum/secret: {{ include (print $root.Template.BasePath "/secret.yaml") $root
   value: {{ $root.Values.ports.http | quote }}
 - name: GRPC_PORT
   value: {{ $root.Values.ports.grpc | quote }}
-{{- if and $root.Values.filter.wordlist (not (hasKey $root.Values.config "FILTER_WORDLIST_PATH")) }}
+{{- if and (include "im.filters" .) (not (hasKey $root.Values.config "FILTER_WORDLIST_PATH")) }}
 - name: FILTER_WORDLIST_PATH
   value: {{ $root.Values.filter.mountPath | quote }}
 {{- end }}
@@ -128,30 +128,50 @@ checksum/secret: {{ include (print $root.Template.BasePath "/secret.yaml") $root
     name: {{ include "im.fullname" .root }}-config
 {{- end -}}
 
+{{- /*
+Probes on /health and /ready of the HTTP port. A Knative Service probes only its serving
+port, and a router's serving port speaks gRPC (h2c), so a router under Knative passes
+`tcpPort` and is probed by a TCP connect there — Knative's own default probe.
+*/ -}}
 {{- define "im.probes" -}}
 {{- $root := .root -}}
 {{- $l := $root.Values.probes.liveness -}}
 {{- $r := $root.Values.probes.readiness -}}
 livenessProbe:
+  {{- if .tcpPort }}
+  tcpSocket:
+    port: {{ .tcpPort }}
+  {{- else }}
   httpGet:
     path: {{ $l.path }}
     port: {{ $root.Values.ports.http }}
+  {{- end }}
   initialDelaySeconds: {{ $l.initialDelaySeconds }}
   periodSeconds: {{ $l.periodSeconds }}
   timeoutSeconds: {{ $l.timeoutSeconds }}
   failureThreshold: {{ $l.failureThreshold }}
 readinessProbe:
+  {{- if .tcpPort }}
+  tcpSocket:
+    port: {{ .tcpPort }}
+  {{- else }}
   httpGet:
     path: {{ $r.path }}
     port: {{ $root.Values.ports.http }}
+  {{- end }}
   initialDelaySeconds: {{ $r.initialDelaySeconds }}
   periodSeconds: {{ $r.periodSeconds }}
   timeoutSeconds: {{ $r.timeoutSeconds }}
   failureThreshold: {{ $r.failureThreshold }}
 {{- end -}}
 
+{{/* Non-empty when this function filters content and the chart carries a word list. */}}
+{{- define "im.filters" -}}
+{{- if and .root.Values.filter.wordlist (has .fn (list "route-private" "route-group")) }}true{{- end }}
+{{- end -}}
+
 {{- define "im.volumeMounts" -}}
-{{- if .root.Values.filter.wordlist }}
+{{- if include "im.filters" . }}
 volumeMounts:
   - name: wordlist
     mountPath: {{ .root.Values.filter.mountPath }}
@@ -161,7 +181,7 @@ volumeMounts:
 {{- end -}}
 
 {{- define "im.volumes" -}}
-{{- if .root.Values.filter.wordlist }}
+{{- if include "im.filters" . }}
 volumes:
   - name: wordlist
     configMap:
