@@ -8,9 +8,15 @@
  * gateways are real gRPC servers in a child process (so their work is not counted
  * against fanout's CPU), which reports when each call arrived. Per group size: one cold
  * message (the registry cache empty: every member read from etcd), then BENCH_RUNS warm
- * ones; the figures are the warm median and best, deliveries/s = devices / time. Prints
- * the curve (ms per 1,000 members should stay flat if cost grows linearly) and writes
- * bench/results/fanout.json with the conditions.
+ * ones; the figures are the warm median and best, deliveries/s = devices / time. Also per
+ * message: the handler's whole batch time (until its OFFLINE_PUSH tasks are published),
+ * this process's CPU, and the PushBatch calls the gateways received.
+ *
+ * The curve: ms and ms per 1,000 members per size, the marginal ms per 1,000 extra
+ * members between consecutive sizes, a least-squares line (fixed ms + ms per 1,000), and
+ * a linearity verdict: linear when the last step's marginal cost is at most LINEAR_RATIO
+ * times the step before's (10,000 -> 50,000 against 1,000 -> 10,000 by default); the same
+ * for CPU. Writes bench/results/fanout.json with the conditions (load before and after).
  *
  * Knobs (env): BENCH_SIZES (100,1000,10000,50000), BENCH_RUNS (5), BENCH_ONLINE (0.3),
  * BENCH_GATEWAYS (8), and any product variable (FANOUT_BATCH_SIZE, FANOUT_PAGE_CONCURRENCY,
@@ -48,6 +54,70 @@ const median = (xs: number[]): number => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
+
+/** The largest step's marginal cost may exceed the previous step's by this much and still count as linear. */
+const LINEAR_RATIO = 1.5;
+
+interface SizeResult {
+  members: number;
+  devices: number;
+  coldMs: number;
+  warmMedianMs: number;
+  warmBestMs: number;
+  warmRunsMs: number[];
+  routeAvgMs: number;
+  deliveriesPerSecond: number;
+  msPer1000Members: number;
+  batchMedianMs: number;
+  cpuMedianMs: number;
+  cpuMsPer1000Members: number;
+  pushCallsPerMessage: number;
+}
+
+interface Linearity {
+  /** Least-squares line through (members, ms): intercept and slope per 1,000 members. */
+  fixedMs: number;
+  msPer1000: number;
+  r2: number;
+  /** (ms[i+1] - ms[i]) per 1,000 extra members, per step between consecutive sizes. */
+  marginalMsPer1000: number[];
+  /** Last step's marginal cost / the step before's (needs three sizes). */
+  lastStepRatio: number | null;
+  linear: boolean | null;
+}
+
+/** Whether cost grows linearly with members: a line fit, and the marginal cost per step. */
+function linearity(points: [number, number][]): Linearity {
+  const k = points.map(([m, ms]) => [m / 1000, ms] as const);
+  const mx = k.reduce((a, [x]) => a + x, 0) / k.length;
+  const my = k.reduce((a, [, y]) => a + y, 0) / k.length;
+  const sxy = k.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  const sxx = k.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  const slope = sxx > 0 ? sxy / sxx : 0;
+  const fixed = my - slope * mx;
+  const ssTot = k.reduce((a, [, y]) => a + (y - my) ** 2, 0);
+  const ssRes = k.reduce((a, [x, y]) => a + (y - fixed - slope * x) ** 2, 0);
+  const marginal = k.slice(1).map(([x, y], i) => round((y - (k[i] as readonly [number, number])[1]) / (x - (k[i] as readonly [number, number])[0]), 2));
+  const last = marginal[marginal.length - 1];
+  const before = marginal[marginal.length - 2];
+  const ratio = last !== undefined && before !== undefined && before > 0 ? round(last / before, 2) : null;
+  return {
+    fixedMs: round(fixed),
+    msPer1000: round(slope, 2),
+    r2: ssTot > 0 ? round(1 - ssRes / ssTot, 4) : 1,
+    marginalMsPer1000: marginal,
+    lastStepRatio: ratio,
+    linear: ratio === null ? null : ratio <= LINEAR_RATIO,
+  };
+}
+
+/** The curve as text: one bar per size, length proportional to the time. */
+function curvePlot(points: [number, number][]): string {
+  const max = Math.max(...points.map(([, ms]) => ms), 1);
+  return points
+    .map(([m, ms]) => `${String(m).padStart(7)} members |${'#'.repeat(Math.max(1, Math.round((ms / max) * 50)))} ${ms} ms`)
+    .join('\n');
+}
 
 type GatewayQuery = { id: number; msgId: string };
 type GatewayAnswer = { id: number; count: number; last: number; calls: number };
@@ -177,14 +247,18 @@ async function main(): Promise<void> {
 
   const loadBefore = loadavg();
   const cpuStart = process.cpuUsage();
-  const results = [];
+  const lastBatch = () =>
+    ((host.stats()['fanoutGroup'] as { lastBatch?: { at?: number; members?: number; ms?: number } } | undefined)?.lastBatch ?? {});
+  const results: SizeResult[] = [];
   let n = 0;
   for (const g of groups) {
-    const times: number[] = [];
+    const runs: { ms: number; cpuMs: number; batchMs: number; calls: number }[] = [];
     let cold = 0;
     let routeMs = 0;
     for (let r = 0; r <= RUNS; r++) {
       const msgId = `${run}-m${++n}`;
+      const callsBefore = (await ask('')).calls;
+      const cpu0 = process.cpuUsage();
       const t0 = Date.now();
       await send(g.groupId, g.members[1] as string, msgId);
       routeMs += Date.now() - t0;
@@ -196,37 +270,79 @@ async function main(): Promise<void> {
       } while (a.count < g.devices && Date.now() < deadline);
       if (a.count < g.devices) throw new Error(`message ${msgId}: ${a.count}/${g.devices} devices after 120 s`);
       const ms = a.last - t0;
+      // The batch ends once its OFFLINE_PUSH tasks are published: CPU is counted up to then.
+      let batch = lastBatch();
+      while (!(Number(batch.at) >= t0 && batch.members === g.size) && Date.now() < deadline) {
+        await sleep(5);
+        batch = lastBatch();
+      }
+      const used = process.cpuUsage(cpu0);
+      const calls = (await ask('')).calls - callsBefore;
       if (r === 0) cold = ms;
-      else times.push(ms);
+      else runs.push({ ms, cpuMs: (used.user + used.system) / 1000, batchMs: Number(batch.ms), calls });
       await sleep(200);
     }
-    const warm = median(times);
+    const warm = median(runs.map((x) => x.ms));
+    const cpuMs = median(runs.map((x) => x.cpuMs));
     results.push({
       members: g.size,
       devices: g.devices,
       coldMs: cold,
       warmMedianMs: warm,
-      warmBestMs: Math.min(...times),
-      warmRunsMs: times,
+      warmBestMs: Math.min(...runs.map((x) => x.ms)),
+      warmRunsMs: runs.map((x) => x.ms),
       routeAvgMs: round(routeMs / (RUNS + 1)),
       deliveriesPerSecond: Math.round(g.devices / (warm / 1000)),
       msPer1000Members: round((warm / g.size) * 1000, 2),
+      batchMedianMs: median(runs.map((x) => x.batchMs)),
+      cpuMedianMs: round(cpuMs),
+      cpuMsPer1000Members: round((cpuMs / g.size) * 1000, 2),
+      pushCallsPerMessage: median(runs.map((x) => x.calls)),
     });
   }
   const cpu = process.cpuUsage(cpuStart);
   const loadAfter = loadavg();
+  const curve = linearity(results.map((r) => [r.members, r.warmMedianMs]));
+  const cpuCurve = linearity(results.map((r) => [r.members, r.cpuMedianMs]));
 
-  console.log(`\nfanout: ${GATEWAYS} gateways, ${ONLINE * 100}% online (one device each), FANOUT_BATCH_SIZE=${config.task.fanoutBatchSize}`);
-  console.log('members  devices  cold ms  warm median ms  best ms  deliveries/s  ms per 1k members');
-  for (const r of results) {
+  console.log(
+    `\nfanout: ${GATEWAYS} gateways, ${ONLINE * 100}% online (one device each), FANOUT_BATCH_SIZE=${config.task.fanoutBatchSize}, ` +
+      `load ${loadBefore.map((x) => x.toFixed(2)).join(' ')} -> ${loadAfter.map((x) => x.toFixed(2)).join(' ')}`,
+  );
+  console.log(
+    'members  devices  cold ms  warm median ms  best ms  deliveries/s  ms/1k members  marginal ms/1k  batch ms  cpu ms  cpu ms/1k  calls',
+  );
+  results.forEach((r, i) => {
+    const marginal = i === 0 ? '' : String(curve.marginalMsPer1000[i - 1]);
     console.log(
-      `${String(r.members).padStart(7)}  ${String(r.devices).padStart(7)}  ${String(r.coldMs).padStart(7)}  ` +
-        `${String(r.warmMedianMs).padStart(14)}  ${String(r.warmBestMs).padStart(7)}  ${String(r.deliveriesPerSecond).padStart(12)}  ` +
-        `${String(r.msPer1000Members).padStart(17)}`,
+      [
+        [r.members, 7],
+        [r.devices, 7],
+        [r.coldMs, 7],
+        [r.warmMedianMs, 14],
+        [r.warmBestMs, 7],
+        [r.deliveriesPerSecond, 12],
+        [r.msPer1000Members, 13],
+        [marginal, 14],
+        [r.batchMedianMs, 8],
+        [r.cpuMedianMs, 6],
+        [r.cpuMsPer1000Members, 9],
+        [r.pushCallsPerMessage, 5],
+      ]
+        .map(([v, w]) => String(v).padStart(w as number))
+        .join('  '),
     );
-  }
+  });
+  console.log(curvePlot(results.map((r) => [r.members, r.warmMedianMs])));
+  console.log(
+    `fit: ${curve.fixedMs} ms + ${curve.msPer1000} ms per 1,000 members (r² ${curve.r2}); ` +
+      `marginal cost of the last step / the step before: ${curve.lastStepRatio} -> ${curve.linear ? 'linear' : 'NOT linear'} ` +
+      `(CPU: ${cpuCurve.fixedMs} ms + ${cpuCurve.msPer1000} ms per 1,000, ratio ${cpuCurve.lastStepRatio}, ${cpuCurve.linear ? 'linear' : 'NOT linear'})`,
+  );
   const tenK = results.find((r) => r.members === 10_000);
-  if (tenK) console.log(`10,000 members: ${tenK.warmMedianMs} ms warm median (target < 500 ms)`);
+  if (tenK) {
+    console.log(`10,000 members: ${tenK.warmMedianMs} ms warm median (target < 500 ms: ${tenK.warmMedianMs < 500 ? 'met' : 'missed'})`);
+  }
 
   const out = {
     benchmark: 'fanout',
@@ -251,8 +367,13 @@ async function main(): Promise<void> {
       pushNotificationEnabled: config.task.pushNotificationEnabled,
       seedSeconds: round(seedMs / 1000),
       measured: 'RouteGroupMessage sent -> last PushBatch received by a gateway (same clock)',
+      batchMs: "fanout-group's handler time for the message, until its OFFLINE_PUSH tasks were published",
+      cpuMs: 'CPU of the route-group + fanout-group process from the send until the batch ended',
+      linearityRule: `linear when the marginal ms per 1,000 members of the last step is at most ${LINEAR_RATIO}x that of the step before`,
     },
     results,
+    curve,
+    cpuCurve,
   };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, 'bench/results/fanout.json'), `${JSON.stringify(out, null, 2)}\n`);

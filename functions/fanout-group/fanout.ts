@@ -2,20 +2,23 @@
  * Delivery of a batch of group messages to the members' online devices.
  *
  * Members are read in pages by primary key (a group below LARGE_GROUP_THRESHOLD in one
- * read, a larger one FANOUT_BATCH_SIZE at a time) and cut into rounds of
+ * read, a larger one FANOUT_BATCH_SIZE at a time, the next page asked for as soon as
+ * one arrives) and cut into rounds of
  * FANOUT_BATCH_SIZE member slots; small groups' messages share rounds. Per round: one
  * registry lookupMany for its users, the devices grouped by gateway, and one PushBatch
  * per gateway carrying each message once and the targets referring to it. Up to
  * FANOUT_PAGE_CONCURRENCY rounds are looked up at once, but rounds are handed to the
  * gateway lanes in order, so a member sees a group's messages in sequence order.
  *
- * Nothing waits for a particular gateway: each has its own lane (lanes.ts). Only the
+ * Nothing waits for a particular gateway: each has its own lane (lanes.ts, which merges
+ * what queues behind a busy call). Offline members' push tasks wait until the pushes are
+ * out (push-tasks.ts). Only the
  * end of the batch waits for every lane's answer, so the batch's offsets are committed
  * after every push was attempted. Memory is bounded by the rounds in flight and the
  * lanes' queues, never by the size of a group.
  */
 import { ImError } from '../../shared/errors';
-import type { PushBatchRequest, PushTarget } from '../../shared/gen/gateway/v1/gateway';
+import type { PushBatchRequest, PushEnvelope } from '../../shared/gen/gateway/v1/gateway';
 import type { GroupStore } from '../../shared/groups';
 import type { Logger } from '../../shared/observability/logger';
 import type { Metrics } from '../../shared/observability/metrics';
@@ -60,6 +63,12 @@ export interface FanoutReport {
   shed: number;
   offline: number;
   skipped: number;
+}
+
+interface GatewayRequest {
+  readonly request: PushBatchRequest;
+  /** Message index in the batch -> its index in this request. */
+  readonly index: Map<number, number>;
 }
 
 interface Round {
@@ -137,18 +146,27 @@ class FanoutRun {
     return this.report;
   }
 
-  /** Member pages of a message's group: one read below the threshold, keyset pages above. */
+  /**
+   * Member pages of a message's group: one read below the threshold, keyset pages above.
+   * The next page is requested as soon as a page arrives, so the database's answer time
+   * overlaps the page's rounds instead of adding up page after page.
+   */
   async *#pages(m: PreparedMessage): AsyncGenerator<string[]> {
     const { pageSize, largeGroupThreshold } = this.ports.settings;
     const small = m.event.memberCount > 0 && m.event.memberCount < largeGroupThreshold;
     let size = small ? Math.max(pageSize, largeGroupThreshold) : pageSize;
-    let after: string | undefined;
+    let next = this.ports.members.pageMembers(m.event.groupId, undefined, size);
     for (;;) {
-      const page = await this.ports.members.pageMembers(m.event.groupId, after, size);
-      if (page.length > 0) yield page;
-      if (page.length < size) return;
-      after = page[page.length - 1];
+      const page = await next;
+      if (page.length < size) {
+        if (page.length > 0) yield page;
+        return;
+      }
+      next = this.ports.members.pageMembers(m.event.groupId, page[page.length - 1], pageSize);
+      // Awaited on the next turn; a run that stops before then must not leave it unhandled.
+      next.catch(() => undefined);
       size = pageSize;
+      yield page;
     }
   }
 
@@ -202,7 +220,7 @@ class FanoutRun {
   }
 
   #submit(round: Round, devices: Map<string, DeviceEntry[]>): void {
-    const requests = new Map<string, { request: PushBatchRequest; index: Map<number, number> }>();
+    const requests = new Map<string, GatewayRequest>();
     for (let k = 0; k < round.users.length; k++) {
       const userId = round.users[k] as string;
       const mi = round.msgs[k] as number;
@@ -219,23 +237,19 @@ class FanoutRun {
         this.tasks.add(userId, m.event);
         continue;
       }
-      const byGateway = new Map<string, string[]>();
-      for (const d of devs) byGateway.set(d.gatewayAddress, [...(byGateway.get(d.gatewayAddress) ?? []), d.deviceId]);
-      if (byGateway.size > 1) this.#split.set(splitKey(m.envelope.msgId, userId), { remaining: byGateway.size, delivered: false });
-      for (const [address, deviceIds] of byGateway) {
-        let r = requests.get(address);
-        if (!r) {
-          r = { request: { messages: [], targets: [] }, index: new Map() };
-          requests.set(address, r);
-        }
-        let messageIndex = r.index.get(mi);
-        if (messageIndex === undefined) {
-          messageIndex = r.request.messages.push(m.envelope) - 1;
-          r.index.set(mi, messageIndex);
-        }
-        const target: PushTarget = { userId, deviceIds, messageIndex };
-        r.request.targets.push(target);
+      if (devs.length === 1) {
+        const d = devs[0] as DeviceEntry;
+        this.#target(requests, d.gatewayAddress, mi, userId, [d.deviceId]);
+        continue;
       }
+      const byGateway = new Map<string, string[]>();
+      for (const d of devs) {
+        const ids = byGateway.get(d.gatewayAddress);
+        if (ids) ids.push(d.deviceId);
+        else byGateway.set(d.gatewayAddress, [d.deviceId]);
+      }
+      if (byGateway.size > 1) this.#split.set(splitKey(m.envelope.msgId, userId), { remaining: byGateway.size, delivered: false });
+      for (const [address, deviceIds] of byGateway) this.#target(requests, address, mi, userId, deviceIds);
     }
     for (const [address, { request }] of requests) {
       this.report.pushCalls += 1;
@@ -243,36 +257,63 @@ class FanoutRun {
     }
   }
 
-  /** Counts a lane's answer; members none of whose devices took a message get a push task. */
-  #settle(request: PushBatchRequest, outcome: LaneOutcome): void {
-    const byMember = new Map<string, boolean>();
-    for (const r of outcome.results) {
-      if (r.delivered) this.report.delivered += 1;
-      else if (outcome.shed) this.report.shed += 1;
-      else this.report.undelivered += 1;
-      const key = splitKey(r.msgId, r.userId);
-      byMember.set(key, (byMember.get(key) ?? false) || r.delivered);
+  /** Adds a member's devices behind one gateway to that gateway's request (the message once per request). */
+  #target(requests: Map<string, GatewayRequest>, address: string, mi: number, userId: string, deviceIds: string[]): void {
+    let r = requests.get(address);
+    if (!r) {
+      r = { request: { messages: [], targets: [] }, index: new Map() };
+      requests.set(address, r);
     }
-    const delivered = outcome.results.filter((r) => r.delivered).length;
-    const failed = outcome.results.length - delivered;
+    let messageIndex = r.index.get(mi);
+    if (messageIndex === undefined) {
+      messageIndex = r.request.messages.push((this.messages[mi] as PreparedMessage).envelope) - 1;
+      r.index.set(mi, messageIndex);
+    }
+    r.request.targets.push({ userId, deviceIds, messageIndex });
+  }
+
+  /**
+   * Counts a lane's answer (one result per device, in the request's order); members none
+   * of whose devices took a message get a push task.
+   */
+  #settle(request: PushBatchRequest, outcome: LaneOutcome): void {
+    const { results } = outcome;
+    let pos = 0;
+    let delivered = 0;
+    for (const t of request.targets) {
+      let got = false;
+      for (let d = 0; d < t.deviceIds.length; d++) {
+        if (results[pos++]?.delivered) {
+          got = true;
+          delivered += 1;
+        }
+      }
+      const envelope = request.messages[t.messageIndex];
+      if (envelope) this.#settleMember(envelope, t.userId, got);
+    }
+    const failed = results.length - delivered;
+    this.report.delivered += delivered;
+    if (outcome.shed) this.report.shed += failed;
+    else this.report.undelivered += failed;
     if (delivered > 0) this.ports.metrics?.fanoutTargets.inc({ outcome: 'delivered' }, delivered);
     if (failed > 0) this.ports.metrics?.fanoutTargets.inc({ outcome: outcome.shed ? 'shed' : 'undelivered' }, failed);
-    const byMsgId = new Map(request.messages.map((e) => [e.msgId, e] as const));
-    for (const [key, got] of byMember) {
+  }
+
+  /** A member reached by no device behind this gateway: a push task, unless another gateway's devices took it. */
+  #settleMember(envelope: PushEnvelope, userId: string, got: boolean): void {
+    let reached = got;
+    if (this.#split.size > 0) {
+      const key = splitKey(envelope.msgId, userId);
       const split = this.#split.get(key);
-      let reached = got;
       if (split) {
         split.remaining -= 1;
         split.delivered ||= got;
-        if (split.remaining > 0) continue;
+        if (split.remaining > 0) return;
         this.#split.delete(key);
         reached = split.delivered;
       }
-      if (reached) continue;
-      const [msgId, userId] = key.split('\n') as [string, string];
-      const envelope = byMsgId.get(msgId);
-      if (envelope) this.tasks.add(userId, { msgId, groupId: envelope.conversationId, senderId: envelope.senderId });
     }
+    if (!reached) this.tasks.add(userId, { msgId: envelope.msgId, groupId: envelope.conversationId, senderId: envelope.senderId });
   }
 
   #acquire(): Promise<void> {

@@ -34,6 +34,8 @@ export const fanoutGroup: FunctionDefinition = {
       concurrency: t.fanoutGatewayConcurrency,
       queueLimit: t.fanoutGatewayQueue,
       timeoutMs: t.fanoutPushTimeoutMs,
+      // A merged call is never larger than one round could make for a single gateway.
+      maxTargets: t.fanoutBatchSize,
     });
     const tasks: PushTaskSink | undefined = t.pushNotificationEnabled
       ? {

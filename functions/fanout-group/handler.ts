@@ -16,6 +16,12 @@ import { fanOut, type FanoutPorts, type FanoutReport } from './fanout';
 import { prepareMessage, type ContentOpener, type PreparedMessage } from './message';
 import { PushTaskBuffer, type PushTaskSink } from './push-tasks';
 
+/**
+ * Rounds' worth of offline members whose OFFLINE_PUSH tasks wait while pushes go out
+ * (push-tasks.ts): 100,000 at FANOUT_BATCH_SIZE 500, a few MB.
+ */
+const TASK_HOLD_ROUNDS = 200;
+
 export interface FanoutGroupDeps {
   readonly log: Pick<GroupLog, 'append'>;
   readonly opener: ContentOpener;
@@ -55,7 +61,8 @@ export function createFanoutGroupHandler(deps: FanoutGroupDeps): BatchHandler {
 
     const started = clock();
     prepared = await appendIsolating(deps.log, prepared, failed);
-    const tasks = new PushTaskBuffer(deps.tasks, deps.fanout.settings.pageSize, clock);
+    const { pageSize } = deps.fanout.settings;
+    const tasks = new PushTaskBuffer(deps.tasks, pageSize, clock, pageSize * TASK_HOLD_ROUNDS);
     const report = await fanOut(deps.fanout, prepared, tasks, {
       signal: ctx.signal,
       onRegistryError: ctx.attempt > deps.retryAttempts ? 'skip' : 'throw',

@@ -8,20 +8,32 @@
  * after it was submitted); a call in flight is bounded by that same deadline (the
  * gateway client's retries included). Shed and failed devices are reported undelivered:
  * their members catch up from the group log. submit() never rejects.
+ *
+ * When a call slot frees, the batches queued behind it go out together as one call
+ * (coalesce.ts), in queue order, up to `maxTargets` devices and MAX_MERGED_CONTENT
+ * characters of content: an idle lane sends a batch at once, a busy one sends fewer,
+ * larger calls. The merged call's deadline is the earliest of its batches'.
  */
 import type { GatewayPusher } from '../../shared/gateway';
 import type { DeviceResult, PushBatchRequest } from '../../shared/gen/gateway/v1/gateway';
+import { contentSize, deviceCount, mergeRequests, splitResults } from './coalesce';
 
 /** Why a device of a shed batch got nothing. */
 export const SHED_REASON = 'GATEWAY_BACKLOG';
+
+/** Content characters beyond which queued batches are not merged into one call (a single batch always goes). */
+export const MAX_MERGED_CONTENT = 1 << 20;
 
 export interface LaneSettings {
   readonly concurrency: number;
   readonly queueLimit: number;
   readonly timeoutMs: number;
+  /** Devices beyond which queued batches are not merged into one call (1: never merge). */
+  readonly maxTargets: number;
 }
 
 export interface LaneOutcome {
+  /** One per device of the request, in the order of its targets and their device ids. */
   readonly results: DeviceResult[];
   /** True when the batch was never sent (queue full or deadline passed while queued). */
   readonly shed: boolean;
@@ -40,7 +52,7 @@ interface Lane {
 
 export class GatewayLanes {
   readonly #lanes = new Map<string, Lane>();
-  readonly #stats = { submitted: 0, shed: 0, calls: 0 };
+  readonly #stats = { submitted: 0, shed: 0, calls: 0, merged: 0 };
 
   constructor(
     private readonly pusher: Pick<GatewayPusher, 'pushBatch'>,
@@ -77,19 +89,21 @@ export class GatewayLanes {
 
   #pump(address: string, lane: Lane): void {
     while (lane.running < this.settings.concurrency && lane.queue.length > 0) {
-      const job = lane.queue.shift() as Job;
-      if (this.clock() >= job.deadline) {
-        job.resolve(this.#shed(job.request));
-        continue;
-      }
+      const jobs = this.#take(lane.queue);
+      if (jobs.length === 0) continue;
       lane.running += 1;
       this.#stats.calls += 1;
+      this.#stats.merged += jobs.length - 1;
+      const requests = jobs.map((j) => j.request);
+      const deadline = Math.min(...jobs.map((j) => j.deadline));
       void this.pusher
-        .pushBatch(address, job.request, { deadline: job.deadline })
+        .pushBatch(address, mergeRequests(requests), { deadline })
         .then(
-          (results) => job.resolve({ results, shed: false }),
+          (results) => splitResults(requests, results).forEach((r, i) => jobs[i]?.resolve({ results: r, shed: false })),
           // The client never throws for a gateway's sake; anything else is a bug, reported as undelivered.
-          (err: unknown) => job.resolve({ results: undelivered(job.request, `GATEWAY_ERROR: ${String(err)}`), shed: false }),
+          (err: unknown) => {
+            for (const job of jobs) job.resolve({ results: undelivered(job.request, `GATEWAY_ERROR: ${String(err)}`), shed: false });
+          },
         )
         .finally(() => {
           lane.running -= 1;
@@ -97,6 +111,30 @@ export class GatewayLanes {
         });
     }
     if (lane.running === 0 && lane.queue.length === 0 && this.#lanes.get(address) === lane) this.#lanes.delete(address);
+  }
+
+  /** The next call's batches: the queue's head and what fits behind it; batches past their deadline are shed. */
+  #take(queue: Job[]): Job[] {
+    const now = this.clock();
+    const jobs: Job[] = [];
+    let devices = 0;
+    let content = 0;
+    while (queue.length > 0) {
+      const job = queue[0] as Job;
+      if (now >= job.deadline) {
+        queue.shift();
+        job.resolve(this.#shed(job.request));
+        continue;
+      }
+      const d = deviceCount(job.request);
+      const c = contentSize(job.request);
+      if (jobs.length > 0 && (devices + d > this.settings.maxTargets || content + c > MAX_MERGED_CONTENT)) break;
+      queue.shift();
+      jobs.push(job);
+      devices += d;
+      content += c;
+    }
+    return jobs;
   }
 
   #shed(request: PushBatchRequest): LaneOutcome {
