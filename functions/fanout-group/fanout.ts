@@ -2,20 +2,20 @@
  * Delivery of a batch of group messages to the members' online devices.
  *
  * Members are read in pages by primary key (a group below LARGE_GROUP_THRESHOLD in one
- * read, a larger one FANOUT_BATCH_SIZE at a time, the next page asked for as soon as
- * one arrives) and cut into rounds of
- * FANOUT_BATCH_SIZE member slots; small groups' messages share rounds. Per round: one
- * registry lookupMany for its users, the devices grouped by gateway, and one PushBatch
- * per gateway carrying each message once and the targets referring to it. Up to
- * FANOUT_PAGE_CONCURRENCY rounds are looked up at once, but rounds are handed to the
- * gateway lanes in order, so a member sees a group's messages in sequence order.
+ * read, a larger one FANOUT_BATCH_SIZE at a time, the next page asked for as soon as one
+ * arrives) and cut into rounds of FANOUT_BATCH_SIZE member slots; small groups' messages
+ * share rounds. Per round: one registry lookupMany for its users, the devices grouped by
+ * gateway, and one PushBatch per gateway carrying each message once and the targets
+ * referring to it. Up to FANOUT_PAGE_CONCURRENCY rounds are looked up at once, but
+ * rounds are handed to the gateway lanes in order, so a member sees a group's messages
+ * in sequence order.
  *
  * Nothing waits for a particular gateway: each has its own lane (lanes.ts, which merges
- * what queues behind a busy call). Offline members' push tasks wait until the pushes are
- * out (push-tasks.ts). Only the
- * end of the batch waits for every lane's answer, so the batch's offsets are committed
- * after every push was attempted. Memory is bounded by the rounds in flight and the
- * lanes' queues, never by the size of a group.
+ * what queues behind a busy call). Offline members' push tasks wait until the pushes
+ * are out (push-tasks.ts). Only the end of the batch waits for every lane's answer, so
+ * the batch's offsets are committed after every push was attempted. Memory is bounded
+ * by the rounds in flight, the lanes' queues and the held tasks, never by the size of a
+ * group.
  */
 import { ImError } from '../../shared/errors';
 import type { PushBatchRequest, PushEnvelope } from '../../shared/gen/gateway/v1/gateway';
