@@ -5,13 +5,19 @@
  * dist/route-private/index.js`), with the real Redis, etcd, Kafka and MySQL of the local
  * stack and a gateway server in a third process. Two measured phases, each after a
  * warm-up: online recipients (fast path: registry + push, then offline_msg as
- * OFFLINE_STORE_POLICY=always asks) and offline recipients (offline_msg only). Every
- * request has a unique msg_id (`{{newUUID}}`). Prints throughput, p50, p99 and CPU per
+ * OFFLINE_STORE_POLICY=always asks) and offline recipients (offline_msg only). Before
+ * them, the same ghz load against a floor: the project's gRPC runtime with a handler
+ * that answers at once, i.e. what this machine allows any router at the moment. Every
+ * request has a unique msg_id (ghz's per-call `{{.UUID}}`); sender and recipient go round
+ * robin over every pair in a random order. Prints throughput, p50, p99 and CPU per
  * process; writes bench/results/route-private.json.
  *
  * Knobs (env): BENCH_SECONDS (30), BENCH_WARMUP_SECONDS (5), BENCH_CONCURRENCY (64),
  * BENCH_CONNECTIONS (4), BENCH_USERS (1000 recipients per phase), BENCH_SENDERS (10),
- * BENCH_PROFILE=1 (run the function under --cpu-prof and print where its time goes).
+ * BENCH_PROFILE=1 (run the function under --cpu-prof and print where its time goes),
+ * BENCH_FN_DIST (a dist folder already holding route-private/index.js: skip the build),
+ * BENCH_FLOOR=0 (skip the floor phase: ghz against a handler that answers at once),
+ * BENCH_PHASES (online,offline: which of the router's phases to run).
  * Everything it creates (topic, users, reservation rows, Redis keys, etcd keys) has a
  * random run id and is deleted at the end.
  */
@@ -27,6 +33,16 @@ import { createKafka } from '../shared/bus/kafka';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/observability/logger';
 import { createEtcd, GatewayRegistration } from '../shared/registry';
+import {
+  IMServiceService,
+  type GetMessageStatusRequest,
+  type GetMessageStatusResponse,
+  type RoutePrivateMessageRequest,
+  type RoutePrivateMessageResponse,
+} from '../shared/gen/im/v1/im';
+import { createMetrics } from '../shared/observability/metrics';
+import { installPropagator } from '../shared/observability/tracing';
+import { startGrpcServer, unary } from '../shared/runtime/grpc';
 import { createMysqlPool } from '../shared/storage/mysql';
 import { createRedis } from '../shared/storage/redis';
 import { TestGateway } from '../test/support/gateway-server';
@@ -38,6 +54,8 @@ const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 4);
 const USERS = Number(process.env['BENCH_USERS'] ?? 1000);
 const SENDERS = Number(process.env['BENCH_SENDERS'] ?? 10);
 const PROFILE = process.env['BENCH_PROFILE'] === '1';
+const FLOOR = process.env['BENCH_FLOOR'] !== '0';
+const PHASES = (process.env['BENCH_PHASES'] ?? 'online,offline').split(',');
 
 const root = join(__dirname, '../../..');
 const execFileAsync = promisify(execFile);
@@ -66,12 +84,19 @@ interface PhaseResult {
   readonly averageMs: number;
   readonly routed: Record<string, number>;
   readonly kafkaRecords: number;
+  /** Produce requests the function made for offline_msg (LoadBatcher sends) and records per request. */
+  readonly kafkaProduceRequests: number;
+  readonly kafkaRecordsPerRequest: number;
+  /** Script calls (EVALSHA/EVAL: round trips) Redis served during the phase per message; server-wide, so other clients count too. */
+  readonly redisCallsPerMessage: number;
   readonly devicePushes: number;
   readonly cpuCores: Record<string, number>;
 }
 
 if (process.argv[2] === '--gateway') {
   void gatewayProcess();
+} else if (process.argv[2] === '--floor') {
+  void floorProcess();
 } else {
   main().catch((err: unknown) => {
     console.error(err);
@@ -87,6 +112,38 @@ async function gatewayProcess(): Promise<void> {
   process.on('SIGTERM', () => {
     process.stdout.write(`DELIVERED ${gw.delivered}\n`);
     void gw.stop().then(() => process.exit(0));
+  });
+}
+
+/**
+ * The floor: RoutePrivateMessage served through the same runtime wrapper (unary(), the
+ * trace context, the error mapping) by a handler that answers at once. What ghz gets
+ * out of it on this machine at this moment bounds what any router could reach here.
+ */
+async function floorProcess(): Promise<void> {
+  installPropagator();
+  const deps = { logger: createLogger('warn'), metrics: createMetrics(), fn: 'floor' };
+  const answer: RoutePrivateMessageResponse = { success: true, status: 'offline', sequenceNumber: 1, errorMessage: '' };
+  const { server, port } = await startGrpcServer(
+    [
+      {
+        definition: IMServiceService,
+        implementation: {
+          routePrivateMessage: unary<RoutePrivateMessageRequest, RoutePrivateMessageResponse>('RoutePrivateMessage', async () => answer, deps),
+          getMessageStatus: unary<GetMessageStatusRequest, GetMessageStatusResponse>(
+            'GetMessageStatus',
+            async () => ({ status: 'pending', deliveredAt: 0, readAt: 0, deliveredDevices: [] }),
+            deps,
+          ),
+        },
+      },
+    ],
+    0,
+  );
+  process.stdout.write(`FLOOR ${port}\n`);
+  process.on('SIGTERM', () => {
+    server.forceShutdown();
+    process.exit(0);
   });
 }
 
@@ -113,6 +170,28 @@ function waitForLine(child: ChildProcess, prefix: string, timeoutMs = 20000): Pr
   });
 }
 
+/** The local stack's servers (their CPU is shown beside ours; other users of the stack count too). */
+function stackPids(): Record<string, number> {
+  const wanted: Record<string, (cmdline: string) => boolean> = {
+    redis: (c) => c.startsWith('/usr/bin/redis-server') || c.startsWith('redis-server'),
+    kafka: (c) => c.includes('java') && c.includes('kafka'),
+    mysql: (c) => c.includes('mariadbd') || c.includes('mysqld'),
+    etcd: (c) => /(^|\/)etcd\s/.test(c),
+  };
+  const out: Record<string, number> = {};
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue;
+    }
+    for (const [name, match] of Object.entries(wanted)) if (out[name] === undefined && match(cmdline)) out[name] = Number(entry);
+  }
+  return out;
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc. */
 function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined) return 0;
@@ -122,6 +201,25 @@ function cpuSeconds(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+async function offlinePublishOf(httpPort: number): Promise<{ sends: number; records: number }> {
+  const stats = (await (await fetch(`http://127.0.0.1:${httpPort}/stats`, { keepalive: false, headers: { connection: 'close' } })).json()) as {
+    routePrivate?: { offlinePublish?: { sends: number; records: number } };
+  };
+  return stats.routePrivate?.offlinePublish ?? { sends: 0, records: 0 };
+}
+
+/**
+ * Script calls the Redis server has served so far (INFO commandstats, every client):
+ * everything route-private sends is a script, and the commands a script runs are
+ * counted apart, so this counts round trips.
+ */
+async function redisCommands(redis: ReturnType<typeof createRedis>): Promise<number> {
+  const info = await redis.info('commandstats');
+  let n = 0;
+  for (const m of info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) n += Number(m[1]);
+  return n;
 }
 
 async function metricsOf(httpPort: number): Promise<Record<string, number>> {
@@ -168,7 +266,16 @@ async function main(): Promise<void> {
   const ghz = execFileSync(join(root, 'scripts/bench-tools.sh'), { encoding: 'utf8' }).trim();
   // `go install` builds report "dev"; the install script stamps the pinned version beside the binary.
   const ghzVersion = readFileSync(join(ghz, '../.ghz.version'), 'utf8').trim();
-  execFileSync(process.execPath, [join(root, 'build.mjs'), 'route-private'], { cwd: root, stdio: 'ignore' });
+  // Built away from the shared dist/, which others rebuild concurrently; BENCH_FN_DIST
+  // names an already built dist folder instead (e.g. one built unminified for profiling).
+  const dist = process.env['BENCH_FN_DIST'] ?? mkdtempSync(join(tmpdir(), 'rp-dist-'));
+  if (process.env['BENCH_FN_DIST'] === undefined) {
+    execFileSync(process.execPath, [join(root, 'build.mjs'), 'route-private'], {
+      cwd: root,
+      env: { ...process.env, IM_DIST_DIR: dist },
+      stdio: 'ignore',
+    });
+  }
 
   const kafka = createKafka(config.kafka, logger, `bench-${run}`);
   const admin = kafka.admin();
@@ -187,6 +294,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   let registration: GatewayRegistration | undefined;
   const results: PhaseResult[] = [];
+  let floorResult: Record<string, unknown> | undefined;
   const profileDir = mkdtempSync(join(tmpdir(), 'rp-prof-'));
   let profileTop: { selfPercent: number; what: string }[] = [];
   const load = { before: loadavg().map((l) => round(l)) };
@@ -204,7 +312,7 @@ async function main(): Promise<void> {
     const httpPort = await freePort();
     const fnChild = spawn(
       process.execPath,
-      [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), join(root, 'dist/route-private/index.js')],
+      [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), join(dist, 'route-private/index.js')],
       {
         cwd: root,
         env: {
@@ -232,15 +340,34 @@ async function main(): Promise<void> {
     }
 
     const proto = join(root, 'proto/im/v1/im.proto');
-    const ghzRun = async (recipients: string, seconds: number): Promise<GhzReport> => {
-      const data = JSON.stringify({
-        msg_id: '{{newUUID}}',
-        sender_id: `${run}-s{{randomInt 0 ${SENDERS}}}`,
-        recipient_id: `${run}-${recipients}-{{randomInt 0 ${USERS}}}`,
-        content: 'Hello! A chat message of an ordinary size, with a few words and an emoji 🙂.',
-        timestamp: 1_700_000_000_000,
-        metadata: { content_type: 'text/plain' },
-      });
+    // Every (sender, recipient) pair once, in random order; ghz takes them round robin and
+    // fills a fresh UUID into each call's msg_id. Template functions stay off: ghz then
+    // builds no per-call function map, which otherwise costs it more CPU than a message
+    // costs the router (its own docs: "useful for better performance").
+    const dataFile = (recipients: string): string => {
+      const pairs: object[] = [];
+      for (let s = 0; s < SENDERS; s++) {
+        for (let u = 0; u < USERS; u++) {
+          pairs.push({
+            msg_id: '{{.UUID}}',
+            sender_id: `${run}-s${s}`,
+            recipient_id: `${run}-${recipients}-${u}`,
+            content: 'Hello! A chat message of an ordinary size, with a few words and an emoji 🙂.',
+            timestamp: 1_700_000_000_000,
+            metadata: { content_type: 'text/plain' },
+          });
+        }
+      }
+      for (let i = pairs.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [pairs[i], pairs[j]] = [pairs[j] as object, pairs[i] as object];
+      }
+      const file = join(profileDir, `data-${recipients}.json`);
+      writeFileSync(file, JSON.stringify(pairs));
+      return file;
+    };
+    const dataFiles = { on: dataFile('on'), off: dataFile('off') };
+    const ghzRun = async (recipients: 'on' | 'off', seconds: number, port = grpcPort): Promise<GhzReport> => {
       const out = join(profileDir, `ghz-${recipients}-${seconds}.json`);
       // Asynchronously: this process keeps the gateway's registry lease alive meanwhile.
       await execFileAsync(
@@ -254,30 +381,70 @@ async function main(): Promise<void> {
           `--duration=${seconds}s`,
           '--timeout=5s',
           '--duration-stop=wait',
-          `--data=${data}`,
+          `--data-file=${dataFiles[recipients]}`,
+          '--disable-template-functions',
           '--format=json',
           `--output=${out}`,
-          `127.0.0.1:${grpcPort}`,
+          `127.0.0.1:${port}`,
         ],
         { maxBuffer: 64 * 1024 * 1024 },
       );
       return JSON.parse(readFileSync(out, 'utf8')) as GhzReport;
     };
 
-    for (const [phase, recipients] of [
-      ['online', 'on'],
-      ['offline', 'off'],
-    ] as const) {
+    if (FLOOR) {
+      const floorChild = spawn(process.execPath, [__filename, '--floor'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(floorChild);
+      const floorPort = Number(await waitForLine(floorChild, 'FLOOR '));
+      await ghzRun('off', WARMUP, floorPort);
+      const c0 = cpuSeconds(floorChild.pid);
+      const childCpu0 = childrenCpu();
+      const t0 = Date.now();
+      const report = await ghzRun('off', SECONDS, floorPort);
+      const wall = (Date.now() - t0) / 1000;
+      const cpu = { floor: round((cpuSeconds(floorChild.pid) - c0) / wall), ghz: round((childrenCpu() - childCpu0) / wall) };
+      floorChild.kill('SIGTERM');
+      const ok = report.statusCodeDistribution['OK'] ?? 0;
+      const pct = (p: number): number =>
+        round((report.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? NaN) / 1e6, 2);
+      floorResult = {
+        phase: 'floor',
+        seconds: round(report.total / 1e9, 2),
+        requests: report.count,
+        ok,
+        msgsPerSecond: round(ok / (report.total / 1e9), 0),
+        p50Ms: pct(50),
+        p99Ms: pct(99),
+        cpuCores: cpu,
+      };
+      console.log(
+        `floor    ${String(floorResult.msgsPerSecond).padStart(6)} msgs/s  p50 ${floorResult.p50Ms} ms  p99 ${floorResult.p99Ms} ms  ` +
+          `(a handler that answers at once; cpu cores: floor ${cpu.floor}, ghz ${cpu.ghz})`,
+      );
+    }
+
+    for (const [phase, recipients] of (
+      [
+        ['online', 'on'],
+        ['offline', 'off'],
+      ] as const
+    ).filter(([phase]) => PHASES.includes(phase))) {
       await ghzRun(recipients, WARMUP);
       const m0 = await metricsOf(httpPort);
       const k0 = await topicCount(admin, topic);
+      const p0 = await offlinePublishOf(httpPort);
+      const r0 = await redisCommands(redis);
       const c0 = { fn: cpuSeconds(fnChild.pid), gateway: cpuSeconds(gatewayChild.pid) };
+      const stack = stackPids();
+      const s0 = Object.fromEntries(Object.entries(stack).map(([name, pid]) => [name, cpuSeconds(pid)]));
       const childCpu0 = childrenCpu();
       const t0 = Date.now();
       const report = await ghzRun(recipients, SECONDS);
       const wall = (Date.now() - t0) / 1000;
+      const r1 = await redisCommands(redis);
       const m1 = await metricsOf(httpPort);
       const k1 = await topicCount(admin, topic);
+      const p1 = await offlinePublishOf(httpPort);
       const ghzCpu = childrenCpu() - childCpu0;
       const pct = (p: number): number =>
         round((report.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? NaN) / 1e6, 2);
@@ -300,18 +467,23 @@ async function main(): Promise<void> {
         averageMs: round(report.average / 1e6, 2),
         routed,
         kafkaRecords: k1 - k0,
+        kafkaProduceRequests: p1.sends - p0.sends,
+        kafkaRecordsPerRequest: round((p1.records - p0.records) / Math.max(1, p1.sends - p0.sends), 1),
+        redisCallsPerMessage: round((r1 - r0) / Math.max(1, ok), 2),
         devicePushes: routed['push_delivered'] ?? 0,
         cpuCores: {
           'route-private': round((cpuSeconds(fnChild.pid) - c0.fn) / wall),
           gateway: round((cpuSeconds(gatewayChild.pid) - c0.gateway) / wall),
           ghz: round(ghzCpu / wall),
+          ...Object.fromEntries(Object.entries(stack).map(([name, pid]) => [name, round((cpuSeconds(pid) - (s0[name] ?? 0)) / wall)])),
         },
       });
       const r = results.at(-1) as PhaseResult;
       console.log(
         `${phase.padEnd(8)} ${String(r.msgsPerSecond).padStart(6)} msgs/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  ` +
-          `(${r.ok}/${r.requests} ok, kafka +${r.kafkaRecords}, pushes +${r.devicePushes}, ` +
-          `cpu fn ${r.cpuCores['route-private']} gw ${r.cpuCores['gateway']} ghz ${r.cpuCores['ghz']} cores)`,
+          `(${r.ok}/${r.requests} ok, kafka +${r.kafkaRecords} in ${r.kafkaProduceRequests} produce requests, ` +
+          `redis ${r.redisCallsPerMessage} calls/msg, pushes +${r.devicePushes}, ` +
+          `cpu cores: ${Object.entries(r.cpuCores).map(([k, v]) => `${k} ${v}`).join(', ')})`,
       );
       if (Object.keys(r.errors).length > 0) console.log('  errors:', r.errors);
     }
@@ -363,8 +535,11 @@ async function main(): Promise<void> {
       offlineStorePolicy: config.messages.offlineStorePolicy,
       filter: { enabled: config.filter.enabled, action: config.filter.action },
       encryption: config.encryption.enabled,
-      processes: 'ghz, route-private (node dist/route-private/index.js), gateway server and the stack share the machine',
+      processes:
+        'ghz, route-private (node dist/route-private/index.js), gateway server and the stack share the machine ' +
+        '(cpuCores of redis, kafka, mysql, etcd include any other client of the local stack)',
     },
+    floor: floorResult,
     phases: results,
     profile: profileTop,
   };

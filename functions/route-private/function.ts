@@ -23,6 +23,7 @@ import { createContentFilter, createContentSealer } from './content';
 import { RoutePrivateHandler } from './handler';
 import type { RouteOutcome } from './ports';
 import { LoadBatcher } from './offline-batcher';
+import { PushCoalescer } from './push-coalescer';
 import { RecipientCache } from './recipients';
 
 export const CLAIM_SCOPE = 'route-private';
@@ -57,6 +58,7 @@ export const routePrivate: FunctionDefinition = {
         ttlMs: config.messages.ttlMs,
         inProgressTtlMs: config.messages.claimInProgressTtlMs,
         metrics,
+        batchPerTurn: true,
       }),
       sequences: new SequenceGenerator({
         redis,
@@ -68,9 +70,10 @@ export const routePrivate: FunctionDefinition = {
       filter,
       sealer,
       devices: registry,
-      gateway,
+      // Concurrent requests share one gateway call and one Redis call per step and turn.
+      gateway: new PushCoalescer(gateway),
       offline,
-      status: new MessageStatusStore(redis, config.messages.ttlMs),
+      status: new MessageStatusStore(redis, config.messages.ttlMs, { batchPerTurn: true }),
       metrics,
       logger,
       clock: Date.now,

@@ -52,8 +52,9 @@ export class RoutePrivateHandler {
     if ('outcome' in claimed) return answer(claimed.outcome);
 
     let outcome: RouteOutcome;
+    let statusWrite: Promise<void> | undefined;
     try {
-      outcome = await this.#routeClaimed(req, call, started);
+      ({ outcome, statusWrite } = await this.#routeClaimed(req, call, started));
     } catch (err) {
       // Nothing was acknowledged: free the msg_id so the gateway's retry routes it anew.
       await ports.claims.release(req.msgId, claimed.token).catch((e: unknown) =>
@@ -61,8 +62,11 @@ export class RoutePrivateHandler {
       );
       throw err;
     }
+    // The status and the claim's outcome are independent records: written side by side.
+    const completing = ports.claims.complete(req.msgId, fingerprint, outcome);
+    await statusWrite;
     try {
-      const done = await ports.claims.complete(req.msgId, fingerprint, outcome);
+      const done = await completing;
       // Our claim expired and another request finished first: its answer is the one.
       if (done.kind === 'already_completed') return answer(done.outcome);
     } catch (err) {
@@ -117,7 +121,12 @@ export class RoutePrivateHandler {
     }
   }
 
-  async #routeClaimed(req: RoutePrivateMessageRequest, call: CallContext, started: number): Promise<RouteOutcome> {
+  /** Routes a claimed message; `statusWrite` (never rejecting) records its status meanwhile. */
+  async #routeClaimed(
+    req: RoutePrivateMessageRequest,
+    call: CallContext,
+    started: number,
+  ): Promise<{ outcome: RouteOutcome; statusWrite?: Promise<void> }> {
     const { ports } = this;
     const conversationId = privateConversationId(req.senderId, req.recipientId);
     const sequenceNumber = await ports.sequences.next(conversationId);
@@ -129,7 +138,7 @@ export class RoutePrivateHandler {
       if (!isImError(err) || err.code !== 'CONTENT_BLOCKED') throw err;
       // Stored as the outcome: a retry is refused the same way without a new number.
       await ports.status.markFailed(req.msgId).catch(() => undefined);
-      return { kind: 'blocked', message: err.message };
+      return { outcome: { kind: 'blocked', message: err.message } };
     }
     const serverTime = ports.clock();
     const content = await ports.sealer.seal(text, req.msgId);
@@ -164,17 +173,19 @@ export class RoutePrivateHandler {
     }
 
     const status = delivered.length > 0 ? 'delivered' : 'offline';
-    try {
-      if (status === 'delivered') await ports.status.markDelivered(req.msgId, delivered, ports.clock());
-      else await ports.status.markPending(req.msgId);
-    } catch (err) {
-      // Status is informational; the message itself is safe.
-      ports.metrics.errors.inc({ fn: FN, code: 'STORAGE_ERROR' });
-      ports.logger.warn({ err: (err as Error).message, msgId: req.msgId }, 'status write failed');
-    }
+    const statusWrite = (
+      status === 'delivered' ? ports.status.markDelivered(req.msgId, delivered, ports.clock()) : ports.status.markPending(req.msgId)
+    ).then(
+      () => undefined,
+      (err: unknown) => {
+        // Status is informational; the message itself is safe.
+        ports.metrics.errors.inc({ fn: FN, code: 'STORAGE_ERROR' });
+        ports.logger.warn({ err: (err as Error).message, msgId: req.msgId }, 'status write failed');
+      },
+    );
     ports.metrics.messagesRouted.inc({ type: 'private', path: status === 'delivered' ? 'fast' : 'offline' });
     ports.metrics.routingLatency.observe({ type: 'private' }, ports.clock() - started);
-    return { kind: 'routed', status, sequenceNumber };
+    return { outcome: { kind: 'routed', status, sequenceNumber }, statusWrite };
   }
 
   async #publish(

@@ -6,11 +6,17 @@
  *
  * Scopes keep stages apart: route-private's record never tells persist-offline that a
  * message is already stored, and the other way round.
+ *
+ * With `batchPerTurn`, the claims and completions a process starts in one event-loop
+ * turn go to Redis as one script call each (lua-many runs the same scripts key by key,
+ * in call order), which is what a busy router wants; replies and errors stay per call.
  */
 import { randomUUID } from 'node:crypto';
 import { ImError } from '../errors';
 import type { Metrics } from '../observability/metrics';
+import { manyArgs } from '../storage/lua-many';
 import type { Redis } from '../storage/redis';
+import { TurnBatcher } from '../runtime/turn-batch';
 import { RedisKeys, isValidClaimScope } from '../storage/redis-keys';
 import { ClaimReply, defineClaimCommands, type ClaimCommands, type ScriptReply } from './scripts';
 
@@ -41,6 +47,13 @@ export interface MessageClaimsOptions<O> {
   readonly metrics?: Pick<Metrics, 'claims'>;
   /** Checks a stored outcome read back from Redis; by default it is trusted as O. */
   readonly decodeOutcome?: (value: unknown) => O;
+  /** Send the claims (and completions) of one event-loop turn as one script call. */
+  readonly batchPerTurn?: boolean;
+}
+
+interface KeyCall {
+  readonly key: string;
+  readonly args: readonly (string | number)[];
 }
 
 const MAX_MSG_ID_LENGTH = 128;
@@ -52,6 +65,8 @@ export class MessageClaims<O> {
   readonly #inProgressTtlMs: number;
   readonly #metrics: Pick<Metrics, 'claims'> | undefined;
   readonly #decode: (value: unknown) => O;
+  readonly #claims: TurnBatcher<KeyCall, ScriptReply> | undefined;
+  readonly #completions: TurnBatcher<KeyCall, ScriptReply> | undefined;
 
   constructor(opts: MessageClaimsOptions<O>) {
     if (!isValidClaimScope(opts.scope)) throw new Error(`invalid claim scope "${opts.scope}"`);
@@ -62,12 +77,19 @@ export class MessageClaims<O> {
     this.#inProgressTtlMs = Math.trunc(opts.inProgressTtlMs);
     this.#metrics = opts.metrics;
     this.#decode = opts.decodeOutcome ?? ((value) => value as O);
+    if (opts.batchPerTurn) {
+      this.#claims = new TurnBatcher((calls) => this.#cmd.imClaimMany(calls.length, ...manyArgs(calls)));
+      this.#completions = new TurnBatcher((calls) => this.#cmd.imClaimCompleteMany(calls.length, ...manyArgs(calls)));
+    }
   }
 
   async claim(msgId: string, fingerprint: string): Promise<ClaimResult<O>> {
     const token = randomUUID();
+    const key = this.#key(msgId);
     const [code, payload] = await this.#call(() =>
-      this.#cmd.imClaim(this.#key(msgId), fingerprint, token, this.#inProgressTtlMs),
+      this.#claims
+        ? this.#claims.add({ key, args: [fingerprint, token, this.#inProgressTtlMs] })
+        : this.#cmd.imClaim(key, fingerprint, token, this.#inProgressTtlMs),
     );
     const result: ClaimResult<O> =
       code === ClaimReply.CLAIMED
@@ -86,8 +108,11 @@ export class MessageClaims<O> {
   /** Records the outcome of a claimed msg_id for MESSAGE_TTL; the first outcome wins. */
   async complete(msgId: string, fingerprint: string, outcome: O): Promise<CompleteResult<O>> {
     const json = JSON.stringify(outcome);
+    const key = this.#key(msgId);
     const [code, payload] = await this.#call(() =>
-      this.#cmd.imClaimComplete(this.#key(msgId), fingerprint, json, this.#ttlMs),
+      this.#completions
+        ? this.#completions.add({ key, args: [fingerprint, json, this.#ttlMs] })
+        : this.#cmd.imClaimComplete(key, fingerprint, json, this.#ttlMs),
     );
     if (code === ClaimReply.STORED) return { kind: 'stored', outcome };
     if (code === ClaimReply.ALREADY_COMPLETED) return { kind: 'already_completed', outcome: this.#parse(payload) };

@@ -7,7 +7,11 @@
  * Writers race (a read receipt can land before the router records delivery), so a
  * status only moves forward — pending < failed < delivered < read — and each instant is
  * set once (the first delivery, the first read). One Lua script makes that atomic.
+ * With `batchPerTurn` (a busy router), the updates of one event-loop turn go to Redis as
+ * one call of the same script run key by key (lua-many).
  */
+import { TurnBatcher } from '../runtime/turn-batch';
+import { manyArgs, manyScript } from './lua-many';
 import type { Redis } from './redis';
 import { RedisKeys } from './redis-keys';
 
@@ -63,17 +67,29 @@ return cur
 
 interface StatusCommands {
   imMessageStatus(key: string, status: MessageStatusValue, at: string, ttlMs: number, devices: string): Promise<string>;
+  imMessageStatusMany(...args: (string | number)[]): Promise<(string | Error)[]>;
+}
+
+interface KeyCall {
+  readonly key: string;
+  readonly args: readonly (string | number)[];
 }
 
 export class MessageStatusStore {
   readonly #cmd: StatusCommands;
+  readonly #batch: TurnBatcher<KeyCall, string> | undefined;
 
   constructor(
     private readonly redis: Redis,
     private readonly ttlMs: number,
+    opts: { readonly batchPerTurn?: boolean } = {},
   ) {
     redis.defineCommand('imMessageStatus', { numberOfKeys: 1, lua: statusScript });
+    redis.defineCommand('imMessageStatusMany', { lua: manyScript(statusScript) }); // number of keys given per call
     this.#cmd = redis as unknown as StatusCommands;
+    if (opts.batchPerTurn) {
+      this.#batch = new TurnBatcher((calls) => this.#cmd.imMessageStatusMany(calls.length, ...manyArgs(calls)));
+    }
   }
 
   async get(msgId: string): Promise<MessageStatus | undefined> {
@@ -132,7 +148,11 @@ export class MessageStatusStore {
   ): Promise<MessageStatusValue> {
     const key = RedisKeys.messageStatus(msgId);
     const ttl = Math.max(1, Math.trunc(this.ttlMs));
-    const stored = await this.#cmd.imMessageStatus(key, status, at === undefined ? '' : String(at), ttl, JSON.stringify(devices));
+    const instant = at === undefined ? '' : String(at);
+    const added = devices.length === 0 ? '[]' : JSON.stringify(devices);
+    const stored = this.#batch
+      ? await this.#batch.add({ key, args: [status, instant, ttl, added] })
+      : await this.#cmd.imMessageStatus(key, status, instant, ttl, added);
     return stored as MessageStatusValue;
   }
 }
