@@ -8,6 +8,9 @@ import path from 'node:path';
 import { IS_ROOT, STATE, fatal, parseAddr, paths, run, target, which } from './util.mjs';
 
 const P = paths('mariadb');
+// MySQL 8's default sql_mode (as in shared/storage/mysql.ts): MariaDB's lacks ONLY_FULL_GROUP_BY,
+// so without it a GROUP BY that MySQL 8 refuses passes every test here (docs/mysql8.md).
+const MYSQL8_SQL_MODE = 'ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
 const db = () => ({
   name: process.env.DB_NAME || 'im_chat',
   user: process.env.DB_USER || 'im_service',
@@ -95,7 +98,7 @@ export default {
     return [which('mariadbd'), ['--no-defaults', `--datadir=${f.data}`, `--socket=${f.sock}`, `--pid-file=${path.join(f.root, 'mariadbd.pid')}`,
       `--bind-address=${t.bind}`, `--port=${t.port}`, '--skip-name-resolve', '--innodb-buffer-pool-size=256M',
       '--max-connections=500', '--max-allowed-packet=64M', '--key-buffer-size=8M', '--character-set-server=utf8mb4',
-      '--collation-server=utf8mb4_unicode_ci', '--skip-log-bin', '--log-warnings=1', ...(IS_ROOT ? ['--user=mysql'] : [])]];
+      '--collation-server=utf8mb4_unicode_ci', `--sql-mode=${MYSQL8_SQL_MODE}`, '--skip-log-bin', '--log-warnings=1', ...(IS_ROOT ? ['--user=mysql'] : [])]];
   },
 
   /** The server speaks the protocol (a login refusal still counts as answering). */

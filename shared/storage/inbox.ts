@@ -108,12 +108,17 @@ const PRIVATE_COLUMNS =
   'id, msg_id, sender_id, conversation_type, conversation_id, sequence_number, content, metadata, client_timestamp, created_at, read_at';
 const GROUP_COLUMNS = 'group_id, sequence_number, msg_id, sender_id, content, metadata, client_timestamp, created_at';
 
-/** A member's groups with read position and log ends, one index dive each. */
-const MEMBERSHIPS = `SELECT m.group_id, COALESCE(rp.read_seq, 0) AS read_seq,
+/**
+ * A member's groups with read position and log ends, one index dive each. The read
+ * position is a scalar look-up, not a LEFT JOIN: MariaDB 10.11 refuses the second run
+ * of the prepared UNREAD_COUNTS (ER_MIX_OF_GROUP_FUNC_AND_FIELDS under MySQL 8's
+ * ONLY_FULL_GROUP_BY, docs/mysql8.md) when the aggregated derived table holds an outer join.
+ */
+const MEMBERSHIPS = `SELECT m.group_id,
+    COALESCE((SELECT rp.read_seq FROM group_read_positions rp WHERE rp.user_id = m.user_id AND rp.group_id = m.group_id), 0) AS read_seq,
     (SELECT g.sequence_number FROM group_messages g WHERE g.group_id = m.group_id ORDER BY g.sequence_number LIMIT 1) AS first_seq,
     (SELECT g.sequence_number FROM group_messages g WHERE g.group_id = m.group_id ORDER BY g.sequence_number DESC LIMIT 1) AS last_seq
   FROM group_members m
-  LEFT JOIN group_read_positions rp ON rp.user_id = m.user_id AND rp.group_id = m.group_id
   WHERE m.user_id = ?`;
 
 /** Unread counts in one statement: the private count reads only idx_offline_unread. */

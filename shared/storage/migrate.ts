@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Postgrator from 'postgrator';
 import { createConnection } from 'mysql2/promise';
 import type { Config } from '../config';
+import { SET_SQL_MODE } from './mysql';
 
 export interface MigrateResult {
   database: string;
@@ -27,6 +28,7 @@ export async function migrate(db: Config['db'], migrationsDir: string, database 
     connectTimeout: db.connTimeoutMs,
   });
   try {
+    await conn.query(SET_SQL_MODE); // migrations run under MySQL 8's rules on MariaDB too
     await conn.query(
       `CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
     );
