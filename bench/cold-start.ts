@@ -13,7 +13,10 @@
  *   fanout-group    /ready 200 (consumer joined its group)
  *   cleanup-expired `--once` (the CronJob) exited 0 after a complete run
  *
- * The bundles are built by build.mjs into node_modules/.cache/im-bench/dist.
+ * The bundles are built by build.mjs into node_modules/.cache/im-bench/dist, and each
+ * function's V8 code cache is written as the image build writes it (`node index.js
+ * --write-compile-cache`, by the node that runs them); BENCH_COMPILE_CACHE=0 measures
+ * them without it.
  * Isolated from everything else on the machine: a throwaway database (migrated by the
  * migrate bundle), fresh topics and consumer groups, a random Redis key prefix and etcd
  * registry prefix; all removed at the end. BENCH_RUNS (5) spawns per function after one
@@ -21,7 +24,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +42,14 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const TARGET_MS = 300;
 const PROBE_EVERY_MS = 2;
 const GIVE_UP_MS = 30_000;
+// BENCH_NODE_ARGS: extra node flags for the spawned functions, e.g. `--cpu-prof
+// --cpu-prof-dir=/tmp/prof` to see where a cold start goes.
+const NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
+// BENCH_NODE: the node binary that runs the functions (default: this one), e.g. the
+// image's Node 22 to measure what it adds.
+const NODE = process.env['BENCH_NODE'] || process.execPath;
+const COMPILE_CACHE = process.env['BENCH_COMPILE_CACHE'] !== '0';
+const FUNCTIONS = ['route-private', 'route-group', 'mark-read', 'persist-offline', 'fanout-group', 'cleanup-expired'];
 // run.mjs runs the bundled benchmark from the repository root. The bundles are built
 // into a private folder so concurrent builds of the shared dist/ cannot pull them away.
 const repo = process.cwd();
@@ -116,13 +127,27 @@ interface Sample {
   readonly totalMs: number;
   /** Spawn to the HTTP port accepting connections: process start and function create(). */
   readonly listenMs?: number;
+  /** CPU time (user + system) the function's process used until then: less sensitive to
+   * the load of a shared machine than the wall time. Linux /proc only; 10 ms ticks. */
+  readonly cpuMs?: number;
+}
+
+/** utime + stime of a live process, from /proc/<pid>/stat (clock ticks of 10 ms). */
+function cpuMsOf(pid: number | undefined): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 async function measure(fn: string, args: string[], probe: Probe | 'exit'): Promise<Sample> {
   const ports = { http: await freePort(), grpc: await freePort() };
   const t0 = performance.now();
   let listenMs: number | undefined;
-  const child: ChildProcess = spawn(process.execPath, [join(dist, fn, 'index.js'), ...args], {
+  const child: ChildProcess = spawn(NODE, [...NODE_ARGS, join(dist, fn, 'index.js'), ...args], {
     env: { ...env, HTTP_PORT: String(ports.http), GRPC_PORT: String(ports.grpc) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -139,7 +164,11 @@ async function measure(fn: string, args: string[], probe: Probe | 'exit'): Promi
       if (child.exitCode !== null) throw new Error(`${fn} exited ${child.exitCode}: ${stderr}`);
       if (listenMs === undefined && (await accepts(ports.http))) listenMs = performance.now() - t0;
       try {
-        if (listenMs !== undefined && (await probe(ports, attempt))) return { totalMs: performance.now() - t0, listenMs };
+        if (listenMs !== undefined && (await probe(ports, attempt))) {
+          const totalMs = performance.now() - t0;
+          const cpuMs = cpuMsOf(child.pid);
+          return { totalMs, listenMs, ...(cpuMs !== undefined ? { cpuMs } : {}) };
+        }
       } catch (err) {
         if (performance.now() - t0 > GIVE_UP_MS) throw err;
       }
@@ -158,6 +187,9 @@ async function measure(fn: string, args: string[], probe: Probe | 'exit'): Promi
 
 async function setUp(): Promise<void> {
   execFileSync(process.execPath, [join(repo, 'build.mjs')], { cwd: repo, env: { ...env, IM_DIST_DIR: dist }, stdio: 'ignore' });
+  if (COMPILE_CACHE) {
+    for (const fn of FUNCTIONS) execFileSync(NODE, [join(dist, fn, 'index.js'), '--write-compile-cache'], { cwd: repo, env, stdio: 'ignore' });
+  }
   execFileSync(process.execPath, [join(dist, 'migrate/index.js')], { cwd: repo, env, stdio: 'ignore' });
   const pool = createMysqlPool(config.db);
   const now = Date.now();
@@ -203,10 +235,11 @@ async function main(): Promise<void> {
   const baseline: number[] = [];
   for (let i = 0; i < 5; i++) {
     const t = performance.now();
-    execFileSync(process.execPath, ['-e', '']);
+    execFileSync(NODE, ['-e', '']);
     baseline.push(performance.now() - t);
   }
   const nodeBaselineMs = round(baseline.sort((a, b) => a - b)[2] as number);
+  console.log(`compile cache: ${COMPILE_CACHE ? 'written before the runs' : 'none (BENCH_COMPILE_CACHE=0)'}`);
   console.log(`node -e '' (spawn to exit, median of 5): ${nodeBaselineMs} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const results = [];
   for (const c of cases.filter((x) => only.length === 0 || only.includes(x.fn))) {
@@ -217,6 +250,8 @@ async function main(): Promise<void> {
     const listen = runs.flatMap((r) => (r.listenMs === undefined ? [] : [r.listenMs])).sort((a, b) => a - b);
     const median = total[Math.floor(total.length / 2)] as number;
     const listenMedian = listen.length ? round(listen[Math.floor(listen.length / 2)] as number) : undefined;
+    const cpu = runs.flatMap((r) => (r.cpuMs === undefined ? [] : [r.cpuMs])).sort((a, b) => a - b);
+    const cpuMedian = cpu.length ? (cpu[Math.floor(cpu.length / 2)] as number) : undefined;
     const row = {
       fn: c.fn,
       request: c.request,
@@ -224,13 +259,14 @@ async function main(): Promise<void> {
       minMs: round(total[0] as number),
       maxMs: round(total[total.length - 1] as number),
       ...(listenMedian !== undefined ? { listenMedianMs: listenMedian } : {}),
+      ...(cpuMedian !== undefined ? { cpuMedianMs: cpuMedian } : {}),
       samplesMs: total.map(round),
       meetsTarget: median < TARGET_MS,
     };
     results.push(row);
     console.log(
       `${c.fn.padEnd(16)} ${String(row.medianMs).padStart(7)} ms median  (min ${row.minMs}, max ${row.maxMs}` +
-        `${listenMedian !== undefined ? `; listening at ${listenMedian}` : ''})  ${c.request}${row.meetsTarget ? '' : `  ABOVE ${TARGET_MS} ms`}`,
+        `${listenMedian !== undefined ? `; listening at ${listenMedian}` : ''}${cpuMedian !== undefined ? `; cpu ${cpuMedian}` : ''})  ${c.request}${row.meetsTarget ? '' : `  ABOVE ${TARGET_MS} ms`}`,
     );
   }
   const out = {
@@ -238,8 +274,8 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     targetMs: TARGET_MS,
     runs: RUNS,
-    conditions: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), loadavg1m: loadavg()[0], nodeBaselineMs },
-    note: 'spawn of node dist/<fn>/index.js to the first successful request; servers already up; shared 2-core machine',
+    conditions: { node: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(), compileCache: COMPILE_CACHE, cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), loadavg1m: loadavg()[0], nodeBaselineMs },
+    note: 'spawn of node dist/<fn>/index.js to the first successful request; servers already up; shared 2-core machine; cpuMedianMs: CPU time of the function process until then (all threads)',
     results,
   };
   mkdirSync(join(repo, 'bench/results'), { recursive: true });

@@ -6,6 +6,7 @@
 import { ConfigError } from '../errors';
 import { loadConfig, DEV_JWT_SECRET, type Config } from '../config';
 import { createLogger } from '../observability/logger';
+import { compileCacheState } from './compile-cache';
 import { Host } from './host';
 import type { FunctionDefinition } from './types';
 
@@ -22,8 +23,15 @@ export function loadConfigOrExit(): Config {
 }
 
 export async function runMain(functions: readonly FunctionDefinition[], service: string): Promise<Host> {
+  const cache = compileCacheState();
+  // The image build's run that writes the compile cache: the modules are evaluated,
+  // nothing starts (no config to read, no servers to reach).
+  if (cache?.writing) return new Promise<Host>(() => undefined);
   const config = loadConfigOrExit();
   const logger = createLogger(config.log.level, { service });
+  if (cache?.status === 'rejected') {
+    logger.warn('V8 rejected index.js.cache (made by another node build or with other V8 flags); compiling from source');
+  }
   if (config.auth.jwtSecret === DEV_JWT_SECRET && functions.some((f) => f.name === 'mark-read')) {
     logger.warn('JWT_SECRET is the development default; set it in production');
   }

@@ -1,0 +1,55 @@
+/**
+ * The first line of every function bundle (build.mjs writes index.js as this launcher,
+ * minified to one line, followed by the bundle with each line commented out by `//`).
+ * It compiles the bundle itself with vm.Script so V8 can take a code cache for it:
+ * `node index.js --write-compile-cache` (the image build) evaluates the bundle's modules
+ * without starting anything and writes index.js.cache with the bytecode of every
+ * function that ran; a start with that file skips most parsing and compiling, which is
+ * the larger part of a cold start (docs/deploy.md, "Cold start"). The commented form
+ * costs V8 only a scan when node loads index.js, instead of a full parse that would be
+ * thrown away. Without a cache, or with one V8 rejects (another node build, other V8
+ * flags), the bundle is compiled from source as before.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { constants, Script } from 'node:vm';
+import { COMPILE_CACHE_FLAG, setCompileCacheState } from './compile-cache';
+
+type CommonJsWrapper = (
+  exports: unknown,
+  req: NodeJS.Require,
+  mod: NodeJS.Module,
+  filename: string,
+  dirname: string,
+) => void;
+
+const text = readFileSync(__filename, 'utf8');
+// build.mjs guarantees the bundle has no line terminator but \n, so stripping `//`
+// after each \n restores it exactly (and the cache stays valid for it).
+const source = text.slice(text.indexOf('\n') + 1).replace(/^\/\//gm, '');
+const writing = process.argv.includes(COMPILE_CACHE_FLAG);
+const cacheFile = `${__filename}.cache`;
+let cachedData: Buffer | undefined;
+if (!writing) {
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    // no cache in this build: compile from source
+  }
+}
+// Node's own CommonJS wrapper, on the bundle's first line: lines in stack traces are
+// those of index.js (columns are 2 more, for the `//`).
+const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  filename: __filename,
+  lineOffset: 1,
+  ...(cachedData ? { cachedData } : {}),
+  importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+});
+setCompileCacheState({
+  status: cachedData === undefined ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'used',
+  writing,
+});
+(script.runInThisContext() as CommonJsWrapper).call(module.exports, module.exports, require, module, __filename, __dirname);
+if (writing) {
+  writeFileSync(cacheFile, script.createCachedData());
+  process.exit(0);
+}
