@@ -19,6 +19,7 @@ import type { FunctionDefinition } from '../../shared/runtime/types';
 import { SequenceGenerator } from '../../shared/sequence/generator';
 import { MessageStatusStore } from '../../shared/storage/message-status';
 import { UserStore } from '../../shared/storage/users';
+import { ClaimAndNumber } from './claim-and-number';
 import { createContentFilter, createContentSealer } from './content';
 import { RoutePrivateHandler } from './handler';
 import type { RouteOutcome } from './ports';
@@ -59,6 +60,13 @@ export const routePrivate: FunctionDefinition = {
         inProgressTtlMs: config.messages.claimInProgressTtlMs,
         metrics,
         batchPerTurn: true,
+      }),
+      numberingClaims: new ClaimAndNumber({
+        redis,
+        scope: CLAIM_SCOPE,
+        inProgressTtlMs: config.messages.claimInProgressTtlMs,
+        sequenceIdleTtlMs: config.sequence.idleTtlMs,
+        metrics,
       }),
       sequences: new SequenceGenerator({
         redis,

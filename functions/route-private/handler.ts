@@ -3,8 +3,9 @@
  *
  * RoutePrivateMessage, in order:
  *   validate (nothing touched on bad input) → recipient exists → claim msg_id →
- *   sequence → filter → seal → registry + push to every device (fast path) →
- *   offline_msg (always, or only when no device took it) → status → complete claim.
+ *   sequence (with the claim in one Redis call when numberingClaims is wired) →
+ *   filter → seal → registry + push to every device (fast path) →
+ *   offline_msg (always, or only when no device took it) → status and complete claim.
  * The answer is success only once a device took the message or Kafka acknowledged it;
  * otherwise the claim is released and the call fails with a retryable code, so the
  * gateway may simply send the same msg_id again. docs/route-private.md has the why.
@@ -17,10 +18,11 @@ import type {
   RoutePrivateMessageRequest,
   RoutePrivateMessageResponse,
 } from '../../shared/gen/im/v1/im';
-import { messageFingerprint } from '../../shared/dedup';
+import { messageFingerprint, type ClaimResult } from '../../shared/dedup';
 import type { CallContext } from '../../shared/runtime/grpc';
 import { sleep, TimeoutError, withTimeout } from '../../shared/runtime/timeout';
 import { privateConversationId } from '../../shared/sequence/conversation-id';
+import type { NumberedClaim } from './claim-and-number';
 import { pushToDevices } from './fast-path';
 import type { RouteOutcome, RoutePrivatePorts } from './ports';
 import { checkMsgId, validateRoutePrivate } from './validate';
@@ -32,7 +34,8 @@ const CLAIM_POLL_MAX_MS = 50;
 /** Time kept back from the caller's deadline to send our answer. */
 const ANSWER_MARGIN_MS = 50;
 
-type Claimed = { readonly token: string } | { readonly outcome: RouteOutcome };
+/** A won claim (with the next number when it came along) or the first request's outcome. */
+type Claimed = { readonly token: string; readonly sequenceNumber: number | undefined } | { readonly outcome: RouteOutcome };
 
 export class RoutePrivateHandler {
   constructor(private readonly ports: RoutePrivatePorts) {}
@@ -48,13 +51,14 @@ export class RoutePrivateHandler {
     }
     // The timestamp and metadata stay out: a gateway retry may re-stamp the request.
     const fingerprint = messageFingerprint({ senderId: req.senderId, recipientId: req.recipientId, content: req.content });
-    const claimed = await this.#claim(req.msgId, fingerprint, call);
+    const conversationId = privateConversationId(req.senderId, req.recipientId);
+    const claimed = await this.#claim(req.msgId, fingerprint, conversationId, call);
     if ('outcome' in claimed) return answer(claimed.outcome);
 
     let outcome: RouteOutcome;
     let statusWrite: Promise<void> | undefined;
     try {
-      ({ outcome, statusWrite } = await this.#routeClaimed(req, call, started));
+      ({ outcome, statusWrite } = await this.#routeClaimed(req, call, started, conversationId, claimed.sequenceNumber));
     } catch (err) {
       // Nothing was acknowledged: free the msg_id so the gateway's retry routes it anew.
       await ports.claims.release(req.msgId, claimed.token).catch((e: unknown) =>
@@ -102,12 +106,14 @@ export class RoutePrivateHandler {
    * deadline; if the first request fails meanwhile, its claim is released and this one
    * takes over.
    */
-  async #claim(msgId: string, fingerprint: string, call: CallContext): Promise<Claimed> {
+  async #claim(msgId: string, fingerprint: string, conversationId: string, call: CallContext): Promise<Claimed> {
     const { ports } = this;
     const waitUntil = Math.min(ports.clock() + ports.settings.claimWaitMs, call.deadline);
     for (let pause = CLAIM_POLL_MIN_MS; ; pause = Math.min(pause * 2, CLAIM_POLL_MAX_MS)) {
-      const r = await ports.claims.claim(msgId, fingerprint);
-      if (r.kind === 'claimed') return { token: r.token };
+      const r = ports.numberingClaims
+        ? await ports.numberingClaims.claim(msgId, fingerprint, conversationId)
+        : unnumbered(await ports.claims.claim(msgId, fingerprint));
+      if (r.kind === 'claimed') return { token: r.token, sequenceNumber: r.sequenceNumber };
       if (r.kind === 'completed') return { outcome: r.outcome };
       if (r.kind === 'conflict') {
         throw new ImError('DUPLICATE_MESSAGE', `msg_id ${msgId} was already used for a different message`, {
@@ -126,10 +132,11 @@ export class RoutePrivateHandler {
     req: RoutePrivateMessageRequest,
     call: CallContext,
     started: number,
+    conversationId: string,
+    drawn: number | undefined,
   ): Promise<{ outcome: RouteOutcome; statusWrite?: Promise<void> }> {
     const { ports } = this;
-    const conversationId = privateConversationId(req.senderId, req.recipientId);
-    const sequenceNumber = await ports.sequences.next(conversationId);
+    const sequenceNumber = drawn ?? (await ports.sequences.next(conversationId));
 
     let text: string;
     try {
@@ -228,6 +235,10 @@ export class RoutePrivateHandler {
       throw isImError(err) ? err : new ImError('KAFKA_ERROR', 'offline_msg publish failed', { cause: err });
     }
   }
+}
+
+function unnumbered(claim: ClaimResult<RouteOutcome>): NumberedClaim {
+  return claim.kind === 'claimed' ? { kind: 'claimed', token: claim.token, sequenceNumber: undefined } : claim;
 }
 
 function answer(outcome: RouteOutcome): RoutePrivateMessageResponse {

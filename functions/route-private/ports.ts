@@ -4,6 +4,7 @@
  * the stored outcome of a msg_id, which a retry gets back.
  */
 import type { ClaimResult, CompleteResult } from '../../shared/dedup';
+import type { NumberedClaim } from './claim-and-number';
 import type { Content, OfflineMessage } from '../../shared/gen/im/events/v1/events';
 import type { GatewayPusher } from '../../shared/gateway';
 import type { Logger } from '../../shared/observability/logger';
@@ -25,6 +26,14 @@ export interface Claims {
   claim(msgId: string, fingerprint: string): Promise<ClaimResult<RouteOutcome>>;
   complete(msgId: string, fingerprint: string, outcome: RouteOutcome): Promise<CompleteResult<RouteOutcome>>;
   release(msgId: string, token: string): Promise<boolean>;
+}
+
+/**
+ * Optional: claim() and, for a won claim, the conversation's next number in one round
+ * trip (claim-and-number.ts). Without it the handler claims, then asks Sequences.
+ */
+export interface NumberingClaims {
+  claim(msgId: string, fingerprint: string, conversationId: string): Promise<NumberedClaim>;
 }
 
 export interface Sequences {
@@ -71,6 +80,7 @@ export interface RouteSettings {
 export interface RoutePrivatePorts {
   readonly recipients: Recipients;
   readonly claims: Claims;
+  readonly numberingClaims?: NumberingClaims;
   readonly sequences: Sequences;
   readonly filter: ContentFilter;
   readonly sealer: ContentSealer;
