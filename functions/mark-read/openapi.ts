@@ -83,9 +83,11 @@ export class OpenApi {
    * typed input is in `res.locals.input` (read it with `inputOf`).
    */
   validate(operationId: string): RequestHandler {
-    const v = this.#compiled(operationId);
     const op = this.operation(operationId);
     return (req, res, next) => {
+      // Compiled at the operation's first request: compiling all of them at start was
+      // most of the rest of mark-read's cold start (every operation compiling is tested).
+      const v = this.#compiled(operationId);
       const params: Record<string, unknown> = { ...(req.params as Record<string, unknown>) };
       const query: Record<string, unknown> = { ...(req.query as Record<string, unknown>) };
       check(v.params, params, 'path');
@@ -168,6 +170,11 @@ function newAjv(coerce: boolean): Ajv2020 {
     useDefaults: true,
     removeAdditional: false,
     strict: true,
+    // Checking every schema against the 2020-12 meta-schema compiled that meta-schema
+    // in both instances at each cold start (~100 ms of mark-read's start); the document
+    // is fixed at build time, so test/functions/mark-read/openapi-document.test.ts
+    // checks it once. Strict mode still rejects unknown keywords when compiling.
+    validateSchema: false,
     // OpenAPI's 3.1 dialect adds these annotation keywords to JSON Schema.
     keywords: ['example', 'discriminator', 'xml', 'externalDocs'],
   });
