@@ -4,7 +4,8 @@
  * the function's own bundle running as a separate process (`node
  * dist/route-private/index.js`), with the real Redis, etcd, Kafka and MySQL of the local
  * stack and a gateway server in a third process. Two measured phases, each after a
- * warm-up: online recipients (fast path: registry + push, then offline_msg as
+ * warm-up (one message per sender/recipient pair, so every conversation exists, then
+ * BENCH_WARMUP_SECONDS of load): online recipients (fast path: registry + push, then offline_msg as
  * OFFLINE_STORE_POLICY=always asks) and offline recipients (offline_msg only). Before
  * them, the same ghz load against a floor: the project's gRPC runtime with a handler
  * that answers at once, i.e. what this machine allows any router at the moment. Every
@@ -23,7 +24,7 @@
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -73,6 +74,8 @@ interface GhzReport {
 
 interface PhaseResult {
   readonly phase: string;
+  /** The pass of one message per pair before the warm-up: every conversation is new (sequence state from MySQL). */
+  readonly firstMessages: { requests: number; ok: number; msgsPerSecond: number; p50Ms: number; p99Ms: number };
   readonly seconds: number;
   readonly requests: number;
   readonly ok: number;
@@ -367,8 +370,9 @@ async function main(): Promise<void> {
       return file;
     };
     const dataFiles = { on: dataFile('on'), off: dataFile('off') };
-    const ghzRun = async (recipients: 'on' | 'off', seconds: number, port = grpcPort): Promise<GhzReport> => {
-      const out = join(profileDir, `ghz-${recipients}-${seconds}.json`);
+    /** ghz for `seconds`, or for exactly `total` requests when given. */
+    const ghzRun = async (recipients: 'on' | 'off', seconds: number, port = grpcPort, total?: number): Promise<GhzReport> => {
+      const out = join(profileDir, `ghz-${recipients}-${seconds}-${total ?? 0}.json`);
       // Asynchronously: this process keeps the gateway's registry lease alive meanwhile.
       await execFileAsync(
         ghz,
@@ -378,9 +382,8 @@ async function main(): Promise<void> {
           '--call=im.v1.IMService.RoutePrivateMessage',
           `--concurrency=${CONCURRENCY}`,
           `--connections=${CONNECTIONS}`,
-          `--duration=${seconds}s`,
+          ...(total === undefined ? [`--duration=${seconds}s`, '--duration-stop=wait'] : [`--total=${total}`]),
           '--timeout=5s',
-          '--duration-stop=wait',
           `--data-file=${dataFiles[recipients]}`,
           '--disable-template-functions',
           '--format=json',
@@ -429,6 +432,10 @@ async function main(): Promise<void> {
         ['offline', 'off'],
       ] as const
     ).filter(([phase]) => PHASES.includes(phase))) {
+      // One message per (sender, recipient) pair first: each conversation's sequence state
+      // is created (the MySQL reservation of a new conversation) before the measurement,
+      // which then measures messages of existing conversations.
+      const first = await ghzRun(recipients, 0, grpcPort, SENDERS * USERS);
       await ghzRun(recipients, WARMUP);
       const m0 = await metricsOf(httpPort);
       const k0 = await topicCount(admin, topic);
@@ -454,8 +461,18 @@ async function main(): Promise<void> {
         if (d !== 0) routed[k] = d;
       }
       const ok = report.statusCodeDistribution['OK'] ?? 0;
+      const firstOk = first.statusCodeDistribution['OK'] ?? 0;
+      const firstPct = (p: number): number =>
+        round((first.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? NaN) / 1e6, 2);
       results.push({
         phase,
+        firstMessages: {
+          requests: first.count,
+          ok: firstOk,
+          msgsPerSecond: round(firstOk / (first.total / 1e9), 0),
+          p50Ms: firstPct(50),
+          p99Ms: firstPct(99),
+        },
         seconds: round(report.total / 1e9, 2),
         requests: report.count,
         ok,
@@ -485,6 +502,10 @@ async function main(): Promise<void> {
           `redis ${r.redisCallsPerMessage} calls/msg, pushes +${r.devicePushes}, ` +
           `cpu cores: ${Object.entries(r.cpuCores).map(([k, v]) => `${k} ${v}`).join(', ')})`,
       );
+      console.log(
+        `         first message of each of ${r.firstMessages.requests} conversations: ${r.firstMessages.msgsPerSecond} msgs/s, ` +
+          `p50 ${r.firstMessages.p50Ms} ms, p99 ${r.firstMessages.p99Ms} ms (${r.firstMessages.ok} ok)`,
+      );
       if (Object.keys(r.errors).length > 0) console.log('  errors:', r.errors);
     }
     if (PROFILE) {
@@ -492,7 +513,7 @@ async function main(): Promise<void> {
       fnChild.kill('SIGTERM');
       await new Promise((r) => fnChild.once('exit', r));
       profileTop = summariseProfile(profileDir);
-      console.log('route-private CPU profile, self time:');
+      console.log(`route-private CPU profile (${profileDir}), self time:`);
       for (const p of profileTop) console.log(`  ${String(p.selfPercent).padStart(5)}%  ${p.what}`);
     }
   } finally {
@@ -513,6 +534,9 @@ async function main(): Promise<void> {
     redis.disconnect();
     await etcd.delete().prefix(registryPrefix).catch(() => undefined);
     etcd.close();
+    // The profile stays for a closer look; the data files, ghz reports and our build go.
+    if (!PROFILE) rmSync(profileDir, { recursive: true, force: true });
+    if (process.env['BENCH_FN_DIST'] === undefined) rmSync(dist, { recursive: true, force: true });
   }
 
   const result = {

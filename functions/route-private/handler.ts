@@ -38,7 +38,16 @@ const ANSWER_MARGIN_MS = 50;
 type Claimed = { readonly token: string; readonly sequenceNumber: number | undefined } | { readonly outcome: RouteOutcome };
 
 export class RoutePrivateHandler {
-  constructor(private readonly ports: RoutePrivatePorts) {}
+  // Bound once: prom-client hashes the labels on every unbound call.
+  readonly #routedFast;
+  readonly #routedOffline;
+  readonly #latency;
+
+  constructor(private readonly ports: RoutePrivatePorts) {
+    this.#routedFast = ports.metrics.messagesRouted.labels({ type: 'private', path: 'fast' });
+    this.#routedOffline = ports.metrics.messagesRouted.labels({ type: 'private', path: 'offline' });
+    this.#latency = ports.metrics.routingLatency.labels({ type: 'private' });
+  }
 
   async route(req: RoutePrivateMessageRequest, call: CallContext): Promise<RoutePrivateMessageResponse> {
     const { ports } = this;
@@ -190,8 +199,8 @@ export class RoutePrivateHandler {
         ports.logger.warn({ err: (err as Error).message, msgId: req.msgId }, 'status write failed');
       },
     );
-    ports.metrics.messagesRouted.inc({ type: 'private', path: status === 'delivered' ? 'fast' : 'offline' });
-    ports.metrics.routingLatency.observe({ type: 'private' }, ports.clock() - started);
+    (status === 'delivered' ? this.#routedFast : this.#routedOffline).inc();
+    this.#latency.observe(ports.clock() - started);
     return { outcome: { kind: 'routed', status, sequenceNumber }, statusWrite };
   }
 

@@ -1,10 +1,13 @@
 /**
  * Publishes offline_msg records in batches formed by load, not by a timer: a record
- * arriving while fewer than `maxInFlight` sends are outstanding goes out at once;
- * records arriving while they are all busy wait and leave together in the next send
- * (at most `maxBatch` per send). An idle router therefore adds no latency, and a busy
- * one pays one acks=all round trip per batch instead of per message — kafkajs sends
- * one produce request per send() call and never lingers to batch on its own.
+ * arriving while no send is outstanding goes out at once; records arriving while one is
+ * wait and leave together in the next send (at most `maxBatch` per send). A further
+ * send runs beside the first (up to `maxInFlight`) only once `laneMinBatch` records
+ * wait, so a busy router makes few, full produce requests — each costs kafkajs and the
+ * broker far more than a record does — without letting a burst queue up behind one
+ * round trip. An idle router therefore adds no latency, and a busy one pays one
+ * acks=all round trip per batch instead of per message — kafkajs sends one produce
+ * request per send() call and never lingers to batch on its own.
  *
  * Each record's promise settles with its batch: resolved once Kafka acknowledged the
  * whole send, rejected (KAFKA_ERROR) otherwise. A rejected batch may have been written
@@ -33,6 +36,7 @@ export class LoadBatcher<R> {
     private readonly send: BatchSend<R>,
     private readonly maxInFlight = 2,
     private readonly maxBatch = 500,
+    private readonly laneMinBatch = 64,
   ) {}
 
   publish(record: R, timeoutMs: number): Promise<void> {
@@ -48,7 +52,11 @@ export class LoadBatcher<R> {
   }
 
   #pump(): void {
-    while (this.#inflight < this.maxInFlight && this.#queue.length > 0) {
+    while (
+      this.#inflight < this.maxInFlight &&
+      this.#queue.length > 0 &&
+      (this.#inflight === 0 || this.#queue.length >= this.laneMinBatch)
+    ) {
       const batch = this.#queue.splice(0, this.maxBatch);
       this.#inflight += 1;
       this.#sends += 1;

@@ -3,7 +3,13 @@
  * is a conflict (DUPLICATE_MESSAGE), the same message again is a retry. The timestamp
  * is left out on purpose: a gateway may re-stamp a retry, and that is still a retry.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+// One-shot hashing (Node >= 20.12) skips building a Hash object per message; same digest.
+const sha256Hex: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 
 export type MessageTarget = { readonly recipientId: string } | { readonly groupId: string };
 
@@ -24,5 +30,5 @@ export function messageFingerprint(input: FingerprintInput): string {
     typeof input.content === 'string' ? ['s', input.content] : ['b', Buffer.from(input.content).toString('base64')];
   const metadata = Object.entries(input.metadata ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const canonical = JSON.stringify(['im-msg-v1', kind, input.senderId, target, ...content, metadata]);
-  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+  return sha256Hex(canonical);
 }
