@@ -12,7 +12,7 @@ import { GroupStore } from '../../shared/groups';
 import { Registry } from '../../shared/registry';
 import type { FunctionDefinition } from '../../shared/runtime/types';
 import { GroupLog } from '../../shared/storage/group-log';
-import { createContentOpener } from './content';
+import { createContentOpener } from '../../shared/crypto';
 import { createFanoutGroupHandler } from './handler';
 import { GatewayLanes } from './lanes';
 import type { PushTaskSink } from './push-tasks';
@@ -51,7 +51,7 @@ export const fanoutGroup: FunctionDefinition = {
     let last: Record<string, unknown> = {};
     const handler = createFanoutGroupHandler({
       log: new GroupLog(deps.mysql()),
-      opener: createContentOpener(config),
+      opener: await createContentOpener(config.encryption),
       fanout: {
         members: new GroupStore(deps.mysql()),
         devices: registry,

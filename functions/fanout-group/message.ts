@@ -17,9 +17,8 @@ export const GROUP_MESSAGE_SCHEMA = 'im.events.v1.GroupMessage' as const;
 const MSG_ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
 /** Turns stored content back into the text devices get. */
-export interface ContentOpener {
-  open(content: Content, msgId: string): Promise<string>;
-}
+export type { ContentOpener } from '../../shared/crypto/content-ports';
+import type { ContentOpener } from '../../shared/crypto/content-ports';
 
 export interface PreparedMessage {
   readonly record: ConsumedRecord;

@@ -4,6 +4,8 @@
  * of the same service (the host merges the halves). A MembershipFeed worker keeps the
  * membership cache in step with membership_change.
  */
+import { createContentSealer } from '../../shared/crypto';
+import { createContentFilter } from '../../shared/filter';
 import { MessageClaims } from '../../shared/dedup';
 import type { GroupMessage } from '../../shared/gen/im/events/v1/events';
 import { IMServiceService, type RouteGroupMessageRequest, type RouteGroupMessageResponse } from '../../shared/gen/im/v1/im';
@@ -11,7 +13,6 @@ import { GroupStore, MembershipCache, MembershipFeed } from '../../shared/groups
 import { unary } from '../../shared/runtime/grpc';
 import type { FunctionDefinition } from '../../shared/runtime/types';
 import { SequenceGenerator } from '../../shared/sequence/generator';
-import { createContentFilter, createContentSealer } from './content';
 import { RouteGroupHandler } from './handler';
 import type { GroupOutcome } from './ports';
 
@@ -41,7 +42,7 @@ export const routeGroup: FunctionDefinition = {
       sessionTimeoutMs: config.kafka.sessionTimeoutMs,
       stopTimeoutMs: config.server.shutdownTimeoutMs,
     });
-    const filter = await createContentFilter(config, logger, metrics);
+    const filter = await createContentFilter(config.filter, { logger, metrics });
     const handler = new RouteGroupHandler({
       membership: cache,
       claims: new MessageClaims<GroupOutcome>({
@@ -59,7 +60,7 @@ export const routeGroup: FunctionDefinition = {
         idleTtlMs: config.sequence.idleTtlMs,
       }),
       filter,
-      sealer: createContentSealer(config),
+      sealer: await createContentSealer(config.encryption),
       publisher: {
         publish: (message: GroupMessage, timeoutMs: number) =>
           producer.send(topic, 'im.events.v1.GroupMessage', [{ key: message.groupId, event: message }], timeoutMs),

@@ -3,7 +3,7 @@
  * wires the real clients), and the stored outcome of a msg_id that a retry gets back.
  */
 import type { ClaimResult, CompleteResult } from '../../shared/dedup';
-import type { Content, GroupMessage } from '../../shared/gen/im/events/v1/events';
+import type { GroupMessage } from '../../shared/gen/im/events/v1/events';
 import type { Membership } from '../../shared/groups';
 import type { Logger } from '../../shared/observability/logger';
 import type { Metrics } from '../../shared/observability/metrics';
@@ -13,6 +13,11 @@ export type GroupOutcome =
   | { readonly kind: 'published'; readonly sequenceNumber: number; readonly memberCount: number }
   /** The sensitive-word filter (FILTER_ACTION=block) refused the content. */
   | { readonly kind: 'blocked'; readonly message: string };
+
+export type { ContentFilter } from '../../shared/filter/content-filter';
+export type { ContentSealer } from '../../shared/crypto/content-ports';
+import type { ContentFilter } from '../../shared/filter/content-filter';
+import type { ContentSealer } from '../../shared/crypto/content-ports';
 
 export interface MembershipLookup {
   /** undefined when the group does not exist. */
@@ -27,16 +32,6 @@ export interface GroupClaims {
 
 export interface Sequences {
   next(conversationId: string): Promise<number>;
-}
-
-/** Returns the text to deliver (masked under `replace`); throws CONTENT_BLOCKED under `block`. */
-export interface ContentFilter {
-  apply(text: string): string;
-}
-
-/** Seals content for storage (ENCRYPTION_ENABLED), or wraps it as plaintext. */
-export interface ContentSealer {
-  seal(text: string, msgId: string): Promise<Content>;
 }
 
 /** Publishes to group_msg keyed by group id; resolves once Kafka has it (acks=all). */

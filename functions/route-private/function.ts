@@ -3,6 +3,8 @@
  * real clients once per cold start and hands them to the handler as ports; route-group
  * serves RouteGroupMessage of the same service (the host merges the halves).
  */
+import { createContentSealer } from '../../shared/crypto';
+import { createContentFilter } from '../../shared/filter';
 import { MessageClaims } from '../../shared/dedup';
 import { GatewayClient, gatewayClientOptions } from '../../shared/gateway';
 import type { OfflineMessage } from '../../shared/gen/im/events/v1/events';
@@ -20,7 +22,6 @@ import { SequenceGenerator } from '../../shared/sequence/generator';
 import { MessageStatusStore } from '../../shared/storage/message-status';
 import { UserStore } from '../../shared/storage/users';
 import { ClaimAndNumber } from './claim-and-number';
-import { createContentFilter, createContentSealer } from './content';
 import { RoutePrivateHandler } from './handler';
 import type { RouteOutcome } from './ports';
 import { LoadBatcher } from './offline-batcher';
@@ -49,8 +50,8 @@ export const routePrivate: FunctionDefinition = {
         timeoutMs,
       ),
     );
-    const filter = await createContentFilter(config, logger, metrics);
-    const sealer = await createContentSealer(config);
+    const filter = await createContentFilter(config.filter, { logger, metrics });
+    const sealer = await createContentSealer(config.encryption);
     const handler = new RoutePrivateHandler({
       recipients: new RecipientCache(new UserStore(deps.mysql()), config.messages.usersCacheTtlMs),
       claims: new MessageClaims<RouteOutcome>({

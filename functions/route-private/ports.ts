@@ -5,7 +5,7 @@
  */
 import type { ClaimResult, CompleteResult } from '../../shared/dedup';
 import type { NumberedClaim } from './claim-and-number';
-import type { Content, OfflineMessage } from '../../shared/gen/im/events/v1/events';
+import type { OfflineMessage } from '../../shared/gen/im/events/v1/events';
 import type { GatewayPusher } from '../../shared/gateway';
 import type { Logger } from '../../shared/observability/logger';
 import type { Metrics } from '../../shared/observability/metrics';
@@ -17,6 +17,11 @@ export type RouteOutcome =
   | { readonly kind: 'routed'; readonly status: 'delivered' | 'offline'; readonly sequenceNumber: number }
   /** The sensitive-word filter (FILTER_ACTION=block) refused the content. */
   | { readonly kind: 'blocked'; readonly message: string };
+
+export type { ContentFilter } from '../../shared/filter/content-filter';
+export type { ContentSealer } from '../../shared/crypto/content-ports';
+import type { ContentFilter } from '../../shared/filter/content-filter';
+import type { ContentSealer } from '../../shared/crypto/content-ports';
 
 export interface Recipients {
   exists(userId: string): Promise<boolean>;
@@ -38,16 +43,6 @@ export interface NumberingClaims {
 
 export interface Sequences {
   next(conversationId: string): Promise<number>;
-}
-
-/** Returns the text to deliver (masked under `replace`); throws CONTENT_BLOCKED under `block`. */
-export interface ContentFilter {
-  apply(text: string): string;
-}
-
-/** Seals content for storage (ENCRYPTION_ENABLED), or wraps it as plaintext. */
-export interface ContentSealer {
-  seal(text: string, msgId: string): Promise<Content>;
 }
 
 export interface Devices {

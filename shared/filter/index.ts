@@ -4,3 +4,4 @@ export { WordMatcher, type WordMatch, type ScanResult, type MaskResult } from '.
 export { WordListSource, type WordListSourceOptions, type ReloadOutcome } from './source';
 export { parseWordList, readWordList, WordListError } from './wordlist';
 export { canonical } from './unicode';
+export { createContentFilter, type ContentFilter } from './content-filter';
