@@ -25,7 +25,13 @@ describe(`fanout of a ${MEMBERS}-member group`, () => {
   const devices: DeviceSpec[] = [];
 
   beforeAll(async () => {
-    rig = await startGroupRig({ FANOUT_BATCH_SIZE: String(PAGE), LARGE_GROUP_THRESHOLD: '1000' }, [routeGroup, fanoutGroup]);
+    // "Exactly once" holds per delivery attempt: a PushBatch that outlives its per-attempt
+    // RETRY_TIMEOUT on a loaded machine is sent again (and may land twice, as designed),
+    // so the attempt timeout here is long enough that one attempt is all there is.
+    rig = await startGroupRig(
+      { FANOUT_BATCH_SIZE: String(PAGE), LARGE_GROUP_THRESHOLD: '1000', RETRY_TIMEOUT: '20s', FANOUT_PUSH_TIMEOUT: '30s' },
+      [routeGroup, fanoutGroup],
+    );
     gws = await rig.gateways(GATEWAYS);
     groupId = rig.id('big');
     members = Array.from({ length: MEMBERS }, (_, i) => rig.id(`u${String(i).padStart(6, '0')}`));
