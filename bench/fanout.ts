@@ -8,7 +8,8 @@
  * gateways are real gRPC servers in a child process (so their work is not counted
  * against fanout's CPU), which reports when each call arrived. Per group size: one cold
  * message (the registry cache empty: every member read from etcd), then BENCH_RUNS warm
- * ones; the figures are the warm median and best, deliveries/s = devices / time. Also per
+ * ones, taken in rounds across the sizes (a load swing hits every size alike); the
+ * figures are the warm median and best, deliveries/s = devices / time. Also per
  * message: the handler's whole batch time (until its OFFLINE_PUSH tasks are published),
  * this process's CPU, and the PushBatch calls the gateways received.
  *
@@ -249,42 +250,49 @@ async function main(): Promise<void> {
   const cpuStart = process.cpuUsage();
   const lastBatch = () =>
     ((host.stats()['fanoutGroup'] as { lastBatch?: { at?: number; members?: number; ms?: number } } | undefined)?.lastBatch ?? {});
-  const results: SizeResult[] = [];
-  let n = 0;
-  for (const g of groups) {
-    const runs: { ms: number; cpuMs: number; batchMs: number; calls: number }[] = [];
-    let cold = 0;
-    let routeMs = 0;
-    for (let r = 0; r <= RUNS; r++) {
-      const msgId = `${run}-m${++n}`;
-      const callsBefore = (await ask('')).calls;
-      const cpu0 = process.cpuUsage();
-      const t0 = Date.now();
-      await send(g.groupId, g.members[1] as string, msgId);
-      routeMs += Date.now() - t0;
-      let a: GatewayAnswer;
-      const deadline = Date.now() + 120_000;
-      do {
-        await sleep(g.size >= 10_000 ? 10 : 2);
-        a = await ask(msgId);
-      } while (a.count < g.devices && Date.now() < deadline);
-      if (a.count < g.devices) throw new Error(`message ${msgId}: ${a.count}/${g.devices} devices after 120 s`);
-      const ms = a.last - t0;
-      // The batch ends once its OFFLINE_PUSH tasks are published: CPU is counted up to then.
-      let batch = lastBatch();
-      while (!(Number(batch.at) >= t0 && batch.members === g.size) && Date.now() < deadline) {
-        await sleep(5);
-        batch = lastBatch();
-      }
-      const used = process.cpuUsage(cpu0);
-      const calls = (await ask('')).calls - callsBefore;
-      if (r === 0) cold = ms;
-      else runs.push({ ms, cpuMs: (used.user + used.system) / 1000, batchMs: Number(batch.ms), calls });
-      await sleep(200);
+  type Run = { ms: number; cpuMs: number; batchMs: number; calls: number; routeMs: number };
+  const measure = async (g: (typeof groups)[number], msgId: string): Promise<Run> => {
+    const callsBefore = (await ask('')).calls;
+    const cpu0 = process.cpuUsage();
+    const t0 = Date.now();
+    await send(g.groupId, g.members[1] as string, msgId);
+    const routeMs = Date.now() - t0;
+    let a: GatewayAnswer;
+    const deadline = Date.now() + 120_000;
+    do {
+      await sleep(g.size >= 10_000 ? 10 : 2);
+      a = await ask(msgId);
+    } while (a.count < g.devices && Date.now() < deadline);
+    if (a.count < g.devices) throw new Error(`message ${msgId}: ${a.count}/${g.devices} devices after 120 s`);
+    // The batch ends once its OFFLINE_PUSH tasks are published: CPU is counted up to then.
+    let batch = lastBatch();
+    while (!(Number(batch.at) >= t0 && batch.members === g.size) && Date.now() < deadline) {
+      await sleep(5);
+      batch = lastBatch();
     }
+    const used = process.cpuUsage(cpu0);
+    const calls = (await ask('')).calls - callsBefore;
+    await sleep(200);
+    return { ms: a.last - t0, cpuMs: (used.user + used.system) / 1000, batchMs: Number(batch.ms), calls, routeMs };
+  };
+  // Round 0 is every size's cold message; the warm rounds then cycle through the sizes, so
+  // a load swing on the shared machine touches every size instead of skewing one.
+  const perSize = groups.map(() => ({ cold: 0, routeMs: 0, runs: [] as Run[] }));
+  let n = 0;
+  for (let r = 0; r <= RUNS; r++) {
+    for (const [i, g] of groups.entries()) {
+      const m = await measure(g, `${run}-m${++n}`);
+      const acc = perSize[i] as (typeof perSize)[number];
+      acc.routeMs += m.routeMs;
+      if (r === 0) acc.cold = m.ms;
+      else acc.runs.push(m);
+    }
+  }
+  const results: SizeResult[] = groups.map((g, i) => {
+    const { cold, routeMs, runs } = perSize[i] as (typeof perSize)[number];
     const warm = median(runs.map((x) => x.ms));
     const cpuMs = median(runs.map((x) => x.cpuMs));
-    results.push({
+    return {
       members: g.size,
       devices: g.devices,
       coldMs: cold,
@@ -298,8 +306,8 @@ async function main(): Promise<void> {
       cpuMedianMs: round(cpuMs),
       cpuMsPer1000Members: round((cpuMs / g.size) * 1000, 2),
       pushCallsPerMessage: median(runs.map((x) => x.calls)),
-    });
-  }
+    };
+  });
   const cpu = process.cpuUsage(cpuStart);
   const loadAfter = loadavg();
   const curve = linearity(results.map((r) => [r.members, r.warmMedianMs]));
