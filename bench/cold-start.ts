@@ -24,7 +24,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -49,11 +49,16 @@ const NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '').split(/\s+/).filter(Boo
 // image's Node 22 to measure what it adds.
 const NODE = process.env['BENCH_NODE'] || process.execPath;
 const COMPILE_CACHE = process.env['BENCH_COMPILE_CACHE'] !== '0';
+// BENCH_BASELINE: a folder of other bundles (<dir>/<fn>/index.js, e.g. an older commit's
+// `IM_DIST_DIR=<dir> node build.mjs`), run alternately with these so both medians come
+// from the same minutes of a shared machine; `no-cache`: these bundles without caches.
+const BASELINE = process.env['BENCH_BASELINE'];
 const FUNCTIONS = ['route-private', 'route-group', 'mark-read', 'persist-offline', 'fanout-group', 'cleanup-expired'];
 // run.mjs runs the bundled benchmark from the repository root. The bundles are built
 // into a private folder so concurrent builds of the shared dist/ cannot pull them away.
 const repo = process.cwd();
 const dist = join(repo, 'node_modules/.cache/im-bench/dist');
+const baselineDist = BASELINE === 'no-cache' ? `${dist}-no-cache` : BASELINE;
 
 const tag = randomBytes(4).toString('hex');
 const env: Record<string, string> = {
@@ -143,11 +148,11 @@ function cpuMsOf(pid: number | undefined): number | undefined {
   }
 }
 
-async function measure(fn: string, args: string[], probe: Probe | 'exit'): Promise<Sample> {
+async function measure(fn: string, args: string[], probe: Probe | 'exit', from = dist): Promise<Sample> {
   const ports = { http: await freePort(), grpc: await freePort() };
   const t0 = performance.now();
   let listenMs: number | undefined;
-  const child: ChildProcess = spawn(NODE, [...NODE_ARGS, join(dist, fn, 'index.js'), ...args], {
+  const child: ChildProcess = spawn(NODE, [...NODE_ARGS, join(from, fn, 'index.js'), ...args], {
     env: { ...env, HTTP_PORT: String(ports.http), GRPC_PORT: String(ports.grpc) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -187,6 +192,10 @@ async function measure(fn: string, args: string[], probe: Probe | 'exit'): Promi
 
 async function setUp(): Promise<void> {
   execFileSync(process.execPath, [join(repo, 'build.mjs')], { cwd: repo, env: { ...env, IM_DIST_DIR: dist }, stdio: 'ignore' });
+  if (BASELINE === 'no-cache' && baselineDist) {
+    rmSync(baselineDist, { recursive: true, force: true });
+    cpSync(dist, baselineDist, { recursive: true });
+  }
   if (COMPILE_CACHE) {
     for (const fn of FUNCTIONS) execFileSync(NODE, [join(dist, fn, 'index.js'), '--write-compile-cache'], { cwd: repo, env, stdio: 'ignore' });
   }
@@ -244,29 +253,32 @@ async function main(): Promise<void> {
   const results = [];
   for (const c of cases.filter((x) => only.length === 0 || only.includes(x.fn))) {
     await measure(c.fn, c.args, c.probe); // warm-up: disk cache, topic metadata
+    if (baselineDist) await measure(c.fn, c.args, c.probe, baselineDist);
     const runs: Sample[] = [];
-    for (let i = 0; i < RUNS; i++) runs.push(await measure(c.fn, c.args, c.probe));
-    const total = runs.map((r) => r.totalMs).sort((a, b) => a - b);
-    const listen = runs.flatMap((r) => (r.listenMs === undefined ? [] : [r.listenMs])).sort((a, b) => a - b);
-    const median = total[Math.floor(total.length / 2)] as number;
-    const listenMedian = listen.length ? round(listen[Math.floor(listen.length / 2)] as number) : undefined;
-    const cpu = runs.flatMap((r) => (r.cpuMs === undefined ? [] : [r.cpuMs])).sort((a, b) => a - b);
-    const cpuMedian = cpu.length ? (cpu[Math.floor(cpu.length / 2)] as number) : undefined;
+    const baseRuns: Sample[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      runs.push(await measure(c.fn, c.args, c.probe));
+      if (baselineDist) baseRuns.push(await measure(c.fn, c.args, c.probe, baselineDist));
+    }
+    const s = summary(runs);
+    const b = baselineDist ? summary(baseRuns) : undefined;
     const row = {
       fn: c.fn,
       request: c.request,
-      medianMs: round(median),
-      minMs: round(total[0] as number),
-      maxMs: round(total[total.length - 1] as number),
-      ...(listenMedian !== undefined ? { listenMedianMs: listenMedian } : {}),
-      ...(cpuMedian !== undefined ? { cpuMedianMs: cpuMedian } : {}),
-      samplesMs: total.map(round),
-      meetsTarget: median < TARGET_MS,
+      medianMs: s.median,
+      minMs: s.min,
+      maxMs: s.max,
+      ...(s.listen !== undefined ? { listenMedianMs: s.listen } : {}),
+      ...(s.cpu !== undefined ? { cpuMedianMs: s.cpu } : {}),
+      samplesMs: s.samples,
+      meetsTarget: s.median < TARGET_MS,
+      ...(b ? { baseline: { medianMs: b.median, ...(b.cpu !== undefined ? { cpuMedianMs: b.cpu } : {}), samplesMs: b.samples } } : {}),
     };
     results.push(row);
     console.log(
-      `${c.fn.padEnd(16)} ${String(row.medianMs).padStart(7)} ms median  (min ${row.minMs}, max ${row.maxMs}` +
-        `${listenMedian !== undefined ? `; listening at ${listenMedian}` : ''}${cpuMedian !== undefined ? `; cpu ${cpuMedian}` : ''})  ${c.request}${row.meetsTarget ? '' : `  ABOVE ${TARGET_MS} ms`}`,
+      `${c.fn.padEnd(16)} ${String(row.medianMs).padStart(7)} ms median  (min ${s.min}, max ${s.max}` +
+        `${s.listen !== undefined ? `; listening at ${s.listen}` : ''}${s.cpu !== undefined ? `; cpu ${s.cpu}` : ''})  ${c.request}` +
+        `${row.meetsTarget ? '' : `  ABOVE ${TARGET_MS} ms`}${b ? `  | baseline ${b.median} ms${b.cpu !== undefined ? `, cpu ${b.cpu}` : ''}` : ''}`,
     );
   }
   const out = {
@@ -274,7 +286,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     targetMs: TARGET_MS,
     runs: RUNS,
-    conditions: { node: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(), compileCache: COMPILE_CACHE, cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), loadavg1m: loadavg()[0], nodeBaselineMs },
+    conditions: { node: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(), compileCache: COMPILE_CACHE, ...(BASELINE ? { baseline: BASELINE } : {}), cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), loadavg1m: loadavg()[0], nodeBaselineMs },
     note: 'spawn of node dist/<fn>/index.js to the first successful request; servers already up; shared 2-core machine; cpuMedianMs: CPU time of the function process until then (all threads)',
     results,
   };
@@ -283,6 +295,20 @@ async function main(): Promise<void> {
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+function summary(runs: Sample[]) {
+  const mid = (xs: number[]): number | undefined => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const total = runs.map((r) => r.totalMs).sort((a, b) => a - b);
+  const listen = mid(runs.flatMap((r) => (r.listenMs === undefined ? [] : [r.listenMs])));
+  return {
+    median: round(mid(total) as number),
+    min: round(total[0] as number),
+    max: round(total[total.length - 1] as number),
+    listen: listen === undefined ? undefined : round(listen),
+    cpu: mid(runs.flatMap((r) => (r.cpuMs === undefined ? [] : [r.cpuMs]))),
+    samples: total.map(round),
+  };
+}
 
 setUp()
   .then(main)
