@@ -8,8 +8,8 @@ export const COMPILE_CACHE_FLAG = '--write-compile-cache';
 
 export interface CompileCacheState {
   /** used: compiled from index.js.cache; rejected: V8 refused it (another node build
-   *  or other V8 flags); none: no cache next to the bundle. */
-  readonly status: 'used' | 'rejected' | 'none';
+   *  or other V8 flags); stale: written for another index.js; none: no cache. */
+  readonly status: 'used' | 'rejected' | 'stale' | 'none';
   /** This run only evaluates the bundle's modules and writes the cache. */
   readonly writing: boolean;
 }

@@ -12,6 +12,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { constants, Script } from 'node:vm';
+import { crc32 } from 'node:zlib';
 import { COMPILE_CACHE_FLAG, setCompileCacheState } from './compile-cache';
 
 type CommonJsWrapper = (
@@ -28,10 +29,17 @@ const text = readFileSync(__filename, 'utf8');
 const source = text.slice(text.indexOf('\n') + 1).replace(/^\/\//gm, '');
 const writing = process.argv.includes(COMPILE_CACHE_FLAG);
 const cacheFile = `${__filename}.cache`;
+// V8 checks a cache against the source's length only: the file starts with the CRC-32
+// of the bundle it was written for, so a cache left next to another build is not used.
+const sourceCrc = Buffer.alloc(4);
+sourceCrc.writeUInt32BE(crc32(source));
 let cachedData: Buffer | undefined;
+let stale = false;
 if (!writing) {
   try {
-    cachedData = readFileSync(cacheFile);
+    const file = readFileSync(cacheFile);
+    stale = !file.subarray(0, 4).equals(sourceCrc);
+    if (!stale) cachedData = file.subarray(4);
   } catch {
     // no cache in this build: compile from source
   }
@@ -45,11 +53,11 @@ const script = new Script(`(function (exports, require, module, __filename, __di
   importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 });
 setCompileCacheState({
-  status: cachedData === undefined ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'used',
+  status: stale ? 'stale' : cachedData === undefined ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'used',
   writing,
 });
 (script.runInThisContext() as CommonJsWrapper).call(module.exports, module.exports, require, module, __filename, __dirname);
 if (writing) {
-  writeFileSync(cacheFile, script.createCachedData());
+  writeFileSync(cacheFile, Buffer.concat([sourceCrc, script.createCachedData()]));
   process.exit(0);
 }

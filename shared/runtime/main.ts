@@ -31,6 +31,8 @@ export async function runMain(functions: readonly FunctionDefinition[], service:
   const logger = createLogger(config.log.level, { service });
   if (cache?.status === 'rejected') {
     logger.warn('V8 rejected index.js.cache (made by another node build or with other V8 flags); compiling from source');
+  } else if (cache?.status === 'stale') {
+    logger.warn('index.js.cache was written for another index.js; compiling from source');
   }
   if (config.auth.jwtSecret === DEV_JWT_SECRET && functions.some((f) => f.name === 'mark-read')) {
     logger.warn('JWT_SECRET is the development default; set it in production');
