@@ -248,6 +248,7 @@ async function main(): Promise<void> {
     baseline.push(performance.now() - t);
   }
   const nodeBaselineMs = round(baseline.sort((a, b) => a - b)[2] as number);
+  const loadAtStart = loadavg()[0];
   console.log(`compile cache: ${COMPILE_CACHE ? 'written before the runs' : 'none (BENCH_COMPILE_CACHE=0)'}`);
   console.log(`node -e '' (spawn to exit, median of 5): ${nodeBaselineMs} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const results = [];
@@ -286,7 +287,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     targetMs: TARGET_MS,
     runs: RUNS,
-    conditions: { node: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(), compileCache: COMPILE_CACHE, ...(BASELINE ? { baseline: BASELINE } : {}), cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), loadavg1m: loadavg()[0], nodeBaselineMs },
+    conditions: { node: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(), compileCache: COMPILE_CACHE, ...(BASELINE ? { baseline: BASELINE } : {}), cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), loadavg1mAtStart: loadAtStart, loadavg1m: loadavg()[0], nodeBaselineMs },
     note: 'spawn of node dist/<fn>/index.js to the first successful request; servers already up; shared 2-core machine; cpuMedianMs: CPU time of the function process until then (all threads)',
     results,
   };
