@@ -52,9 +52,16 @@ for (const [service, methods] of ${JSON.stringify(services)}) {
 }
 module.exports = definition;
 `;
+// protobufjs and lodash.camelcase as @grpc/proto-loader (etcd3's own) resolves them.
+const fromProtoLoader = async () => {
+  const { createRequire } = await import('node:module');
+  const loader = createRequire(join(root, 'node_modules/etcd3/package.json')).resolve('@grpc/proto-loader');
+  return createRequire(loader);
+};
 async function etcdDefinition() {
-  const { default: protobuf } = await import('protobufjs');
-  const { default: camelCase } = await import('lodash.camelcase');
+  const req = await fromProtoLoader();
+  const protobuf = req('protobufjs');
+  const camelCase = req('lodash.camelcase');
   const parsed = new protobuf.Root().loadSync(ETCD_PROTO, { keepCase: true });
   parsed.resolveAll();
   const services = [];
@@ -76,11 +83,10 @@ async function etcdDefinition() {
 async function checkEtcdDefinition(contents, services, protobuf) {
   const { createRequire } = await import('node:module');
   const { isDeepStrictEqual } = await import('node:util');
-  const req = createRequire(join(root, 'build.mjs'));
   const mod = { exports: {} };
-  new Function('require', 'module', contents)(req, mod);
+  new Function('require', 'module', contents)(createRequire(join(root, 'build.mjs')), mod);
   const ours = mod.exports;
-  const theirs = req('@grpc/proto-loader').loadSync(ETCD_PROTO, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+  const theirs = (await fromProtoLoader())('./index.js').loadSync(ETCD_PROTO, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
   const parsed = new protobuf.Root().loadSync(ETCD_PROTO, { keepCase: true });
   parsed.resolveAll();
   const sample = (type, depth = 0) => Object.fromEntries(type.fieldsArray.map((f) => {
