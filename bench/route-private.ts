@@ -93,6 +93,8 @@ interface PhaseResult {
   /** Script calls (EVALSHA/EVAL: round trips) Redis served during the phase per message; server-wide, so other clients count too. */
   readonly redisCallsPerMessage: number;
   readonly devicePushes: number;
+  /** Calls the gateway server received (one PushBatch carries many messages). */
+  readonly gatewayCalls: number;
   readonly cpuCores: Record<string, number>;
 }
 
@@ -112,6 +114,8 @@ async function gatewayProcess(): Promise<void> {
   const gw = await TestGateway.start();
   gw.behaviour.record = false;
   process.stdout.write(`GATEWAY ${gw.port}\n`);
+  // The bench asks for the calls received so far around each phase.
+  process.on('SIGUSR2', () => process.stdout.write(`CALLS ${gw.calls}\n`));
   process.on('SIGTERM', () => {
     process.stdout.write(`DELIVERED ${gw.delivered}\n`);
     void gw.stop().then(() => process.exit(0));
@@ -306,6 +310,21 @@ async function main(): Promise<void> {
     const gatewayChild = spawn(process.execPath, [__filename, '--gateway'], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(gatewayChild);
     const gatewayAddress = `127.0.0.1:${await waitForLine(gatewayChild, 'GATEWAY ')}`;
+    let gatewayCallsSeen = { n: 0, at: 0 };
+    let gatewayBuf = '';
+    gatewayChild.stdout?.on('data', (chunk: Buffer) => {
+      gatewayBuf += chunk.toString();
+      const lines = gatewayBuf.split('\n');
+      gatewayBuf = lines.pop() ?? '';
+      for (const l of lines) if (l.startsWith('CALLS ')) gatewayCallsSeen = { n: Number(l.slice(6)), at: gatewayCallsSeen.at + 1 };
+    });
+    /** Calls the gateway server has received so far (PushMessage and PushBatch). */
+    const gatewayCalls = async (): Promise<number> => {
+      const before = gatewayCallsSeen.at;
+      gatewayChild.kill('SIGUSR2');
+      for (let i = 0; i < 100 && gatewayCallsSeen.at === before; i++) await new Promise((r) => setTimeout(r, 20));
+      return gatewayCallsSeen.n;
+    };
     registration = new GatewayRegistration({ etcd, config: { ...config.registry, prefix: registryPrefix }, gatewayAddress });
     for (let i = 0; i < online.length; i += 50) {
       await Promise.all(online.slice(i, i + 50).map((u) => registration?.register(u, 'phone')));
@@ -441,6 +460,7 @@ async function main(): Promise<void> {
       const k0 = await topicCount(admin, topic);
       const p0 = await offlinePublishOf(httpPort);
       const r0 = await redisCommands(redis);
+      const g0 = await gatewayCalls();
       const c0 = { fn: cpuSeconds(fnChild.pid), gateway: cpuSeconds(gatewayChild.pid) };
       const stack = stackPids();
       const s0 = Object.fromEntries(Object.entries(stack).map(([name, pid]) => [name, cpuSeconds(pid)]));
@@ -449,6 +469,7 @@ async function main(): Promise<void> {
       const report = await ghzRun(recipients, SECONDS);
       const wall = (Date.now() - t0) / 1000;
       const r1 = await redisCommands(redis);
+      const g1 = await gatewayCalls();
       const m1 = await metricsOf(httpPort);
       const k1 = await topicCount(admin, topic);
       const p1 = await offlinePublishOf(httpPort);
@@ -488,6 +509,7 @@ async function main(): Promise<void> {
         kafkaRecordsPerRequest: round((p1.records - p0.records) / Math.max(1, p1.sends - p0.sends), 1),
         redisCallsPerMessage: round((r1 - r0) / Math.max(1, ok), 2),
         devicePushes: routed['push_delivered'] ?? 0,
+        gatewayCalls: g1 - g0,
         cpuCores: {
           'route-private': round((cpuSeconds(fnChild.pid) - c0.fn) / wall),
           gateway: round((cpuSeconds(gatewayChild.pid) - c0.gateway) / wall),
@@ -499,7 +521,7 @@ async function main(): Promise<void> {
       console.log(
         `${phase.padEnd(8)} ${String(r.msgsPerSecond).padStart(6)} msgs/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  ` +
           `(${r.ok}/${r.requests} ok, kafka +${r.kafkaRecords} in ${r.kafkaProduceRequests} produce requests, ` +
-          `redis ${r.redisCallsPerMessage} calls/msg, pushes +${r.devicePushes}, ` +
+          `redis ${r.redisCallsPerMessage} calls/msg, pushes +${r.devicePushes} in ${r.gatewayCalls} gateway calls, ` +
           `cpu cores: ${Object.entries(r.cpuCores).map(([k, v]) => `${k} ${v}`).join(', ')})`,
       );
       console.log(

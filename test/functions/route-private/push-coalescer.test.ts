@@ -2,7 +2,9 @@
  * PushCoalescer over an in-memory pusher (the route tests cover it against real
  * gateway servers): pushes of one turn to one gateway become one PushBatch with the
  * earliest deadline, each caller gets its own devices' results, a lone push stays a
- * PushMessage, gateways never share a batch, and failures reach every member.
+ * PushMessage, gateways never share a batch, failures reach every member; pushes
+ * arriving while a call is out wait for it (a second lane opens at laneMinBatch), and a
+ * waiting push whose deadline passes is answered not delivered.
  */
 import { PushFailure, type GatewayPusher, type PushOptions } from '../../../shared/gateway';
 import type { DeviceResult, PushBatchRequest, PushEnvelope, PushMessageRequest } from '../../../shared/gen/gateway/v1/gateway';
@@ -22,6 +24,16 @@ const envelope = (msgId: string): PushEnvelope => ({
 });
 
 class FakePusher implements GatewayPusher {
+  /** When set, calls wait for release() before answering. */
+  hold = false;
+  readonly #held: (() => void)[] = [];
+  release(): void {
+    for (const wake of this.#held.splice(0)) wake();
+  }
+  async #gate(): Promise<void> {
+    if (this.hold) await new Promise<void>((resolve) => this.#held.push(resolve));
+  }
+
   readonly singles: { address: string; req: PushMessageRequest; opts?: PushOptions }[] = [];
   readonly batches: { address: string; req: PushBatchRequest; opts?: PushOptions }[] = [];
   refuse = new Set<string>();
@@ -31,12 +43,14 @@ class FakePusher implements GatewayPusher {
 
   async pushMessage(address: string, req: PushMessageRequest, opts?: PushOptions): Promise<DeviceResult[]> {
     this.singles.push({ address, req, opts });
+    await this.#gate();
     if (this.fail) throw this.fail;
     return req.deviceIds.map((deviceId) => this.#result(req.userId, deviceId, req.message?.msgId ?? ''));
   }
 
   async pushBatch(address: string, req: PushBatchRequest, opts?: PushOptions): Promise<DeviceResult[]> {
     this.batches.push({ address, req, opts });
+    await this.#gate();
     if (this.fail) throw this.fail;
     return req.targets
       .flatMap((t) => t.deviceIds.map((d) => this.#result(t.userId, d, req.messages[t.messageIndex]?.msgId ?? '')))
@@ -49,6 +63,8 @@ class FakePusher implements GatewayPusher {
     return { userId, deviceId, msgId, delivered, reason: delivered ? '' : 'DEVICE_NOT_CONNECTED' };
   }
 }
+
+const tick = () => new Promise((r) => setImmediate(r));
 
 const push = (c: PushCoalescer, address: string, userId: string, deviceIds: string[], msgId: string, deadline?: number) =>
   c.pushMessage(address, { userId, deviceIds, message: envelope(msgId) }, deadline === undefined ? {} : { deadline });
@@ -114,5 +130,46 @@ describe('PushCoalescer', () => {
       c.pushMessage('gw:1', { userId: 'bob', deviceIds: ['phone'], message: envelope('m4') }, { signal }),
     ]);
     expect(fake.singles.map((s) => s.req.message?.msgId)).toEqual(['m3', 'm4']);
+  });
+
+  it('pushes arriving while a call is out wait for it and leave together; a second lane opens at laneMinBatch', async () => {
+    const fake = new FakePusher();
+    fake.hold = true;
+    const c = new PushCoalescer(fake, { maxInFlight: 2, laneMinBatch: 3 });
+    const first = push(c, 'gw:1', 'bob', ['phone'], 'm1');
+    await tick();
+    const waiting = [push(c, 'gw:1', 'bob', ['phone'], 'm2'), push(c, 'gw:1', 'carol', ['phone'], 'm3')];
+    await tick();
+    expect(fake.singles.map((s) => s.req.message?.msgId)).toEqual(['m1']);
+    expect(fake.batches).toHaveLength(0);
+    const lane = push(c, 'gw:1', 'dan', ['phone'], 'm4'); // three waiting: a second call goes out
+    await tick();
+    expect(fake.batches.map((b) => b.req.messages.map((m) => m.msgId))).toEqual([['m2', 'm3', 'm4']]);
+    const late = push(c, 'gw:1', 'erin', ['phone'], 'm5'); // two calls out (maxInFlight): waits
+    await tick();
+    expect(fake.singles).toHaveLength(1);
+    expect(fake.batches).toHaveLength(1);
+    fake.hold = false;
+    fake.release();
+    await Promise.all([first, ...waiting, lane, late]);
+    expect(fake.singles.map((s) => s.req.message?.msgId)).toEqual(['m1', 'm5']);
+  });
+
+  it('a waiting push whose deadline passes is answered not delivered (GATEWAY_TIMEOUT)', async () => {
+    const fake = new FakePusher();
+    fake.hold = true;
+    const c = new PushCoalescer(fake);
+    const first = push(c, 'gw:1', 'bob', ['phone'], 'm1', Date.now() + 5000);
+    await tick();
+    const started = Date.now();
+    const res = await push(c, 'gw:1', 'carol', ['phone', 'watch'], 'm2', Date.now() + 50);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(res.map((r) => [r.deviceId, r.delivered, r.reason])).toEqual([
+      ['phone', false, PushFailure.GATEWAY_TIMEOUT],
+      ['watch', false, PushFailure.GATEWAY_TIMEOUT],
+    ]);
+    fake.release();
+    await first;
+    expect(fake.singles.map((s) => s.req.message?.msgId)).toEqual(['m1']);
   });
 });
