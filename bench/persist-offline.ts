@@ -14,7 +14,7 @@
  * and our rate as a fraction of the lower ceiling. Writes bench/results/persist-offline.json.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -45,9 +45,46 @@ const env = { ...process.env, LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'warn
 const config = loadConfig(env);
 const logger = createLogger(config.log.level, { bench: 'persist-offline' });
 
+/** BENCH_STEPS=drain (or kafka,mariadb,drain): run only some steps while iterating. */
+const STEPS = new Set((process.env['BENCH_STEPS'] ?? 'kafka,mariadb,drain').split(',').map((s) => s.trim()));
+
 const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * CPU time of this process and of the stack's MariaDB and Kafka (their pid files), so a
+ * run shows where the 2 shared cores went. Other engineers' queries count too: a hint.
+ */
+function cpuMeter(): () => Record<string, number> {
+  const pidOf = (svc: string) => {
+    try {
+      return Number(readFileSync(join(STATE, svc, `${svc}.pid`), 'utf8').split(/\s/)[0]);
+    } catch {
+      return 0;
+    }
+  };
+  const ticks = (pid: number) => {
+    try {
+      const f = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+      return (Number(f[11]) + Number(f[12])) * 10; // USER_HZ = 100
+    } catch {
+      return NaN;
+    }
+  };
+  const pids = { mariadb: pidOf('mariadb'), kafka: pidOf('kafka') };
+  const self0 = process.cpuUsage();
+  const at0 = { mariadb: ticks(pids.mariadb), kafka: ticks(pids.kafka) };
+  return () => {
+    const self = process.cpuUsage(self0);
+    const out: Record<string, number> = { node: Math.round((self.user + self.system) / 1000) };
+    for (const k of ['mariadb', 'kafka'] as const) {
+      const d = ticks(pids[k]) - at0[k];
+      if (Number.isFinite(d)) out[k] = d;
+    }
+    return out;
+  };
+}
 
 async function javaCeiling(topic: string): Promise<Record<string, number> | { error: string }> {
   try {
@@ -112,6 +149,7 @@ async function mysqlCeiling(run: string, batch: number, connections: number) {
   const store = new OfflineMessageStore(db.pool);
   const rows = Array.from({ length: N }, (_, i) => toOfflineRow(offlineEvent(run, i, 5000), config.messages.ttlMs, 1));
   let next = 0;
+  const cpu = cpuMeter();
   const t0 = Date.now();
   await Promise.all(
     Array.from({ length: connections }, async () => {
@@ -123,9 +161,10 @@ async function mysqlCeiling(run: string, batch: number, connections: number) {
     }),
   );
   const ms = Date.now() - t0;
+  const cpuMs = cpu();
   const stored = await db.count();
   await db.drop();
-  return { batch, connections, rows: stored, ms, rowsPerSec: rate(N, ms) };
+  return { batch, connections, rows: stored, ms, rowsPerSec: rate(N, ms), cpuMs };
 }
 
 async function drain(topic: string, name: string, over: Record<string, string>) {
@@ -152,6 +191,7 @@ async function drain(topic: string, name: string, over: Record<string, string>) 
   const t0 = Date.now();
   await host.start(); // resolves once the consumer has joined its group
   const joined = Date.now();
+  const cpu = cpuMeter();
   let lag = N;
   let at99 = 0;
   while (lag > 0) {
@@ -160,6 +200,7 @@ async function drain(topic: string, name: string, over: Record<string, string>) 
     if (!at99 && lag <= N / 100) at99 = Date.now();
   }
   const ms = Date.now() - joined;
+  const cpuMs = cpu();
   const stats = (host.stats()['workers'] as Record<string, Record<string, unknown>>)['persist-offline'] ?? {};
   await host.stop();
   const stored = await db.count();
@@ -178,6 +219,13 @@ async function drain(topic: string, name: string, over: Record<string, string>) 
     // The last fetch of a drained backlog may wait up to BATCH_TIMEOUT for a batch to fill.
     first99PercentMsgsPerSec: rate(N * 0.99, at99 - joined),
     batches: stats['batches'],
+    /** Group commit: transactions (each with one push produce) and OffsetCommit requests for those batches. */
+    writeGroups: stats['writeGroups'],
+    commitRequests: stats['commitRequests'],
+    pushTasks: stats['pushTasks'],
+    pushGroups: stats['pushGroups'],
+    /** CPU ms spent during the drain by this process (the consumer), MariaDB and Kafka. */
+    cpuMs,
   };
 }
 
@@ -208,37 +256,53 @@ async function main(): Promise<void> {
     const produceMs = Date.now() - t0;
     say(`backlog produced: ${N} in ${produceMs} ms (${rate(N, produceMs)} msgs/s)`);
 
-    const java = await javaCeiling(topic);
+    const java = STEPS.has('kafka') ? await javaCeiling(topic) : { error: 'skipped (BENCH_STEPS)' };
     say(`kafka ConsumerPerformance: ${JSON.stringify(java)}`);
-    const kjs = await kafkajsCeiling(topic);
-    say(`kafkajs consume ceiling: ${kjs.msgsPerSec} msgs/s`);
-    const mysqlBig = await mysqlCeiling(rand(), 1000, 4);
-    say(`mariadb insert ceiling (1000 rows x 4 conns): ${mysqlBig.rowsPerSec} rows/s`);
-    const mysqlSmall = await mysqlCeiling(rand(), 100, 1);
-    say(`mariadb insert (100 rows x 1 conn): ${mysqlSmall.rowsPerSec} rows/s`);
+    const kjs = STEPS.has('kafka') ? await kafkajsCeiling(topic) : undefined;
+    if (kjs) say(`kafkajs consume ceiling: ${kjs.msgsPerSec} msgs/s`);
+    // The server's best for these rows: the same store, several statement sizes and
+    // connection counts, the fastest taken as the ceiling (all are reported).
+    const shapes = STEPS.has('mariadb') ? ceilingShapes() : [];
+    const mysqlShapes = [];
+    for (const [batch, conns] of shapes) {
+      const r = await mysqlCeiling(rand(), batch, conns);
+      mysqlShapes.push(r);
+      say(`mariadb insert (${batch} rows x ${conns} conns): ${r.rowsPerSec} rows/s, cpu ms ${JSON.stringify(r.cpuMs)}`);
+    }
+    const mysqlBest = mysqlShapes.reduce<(typeof mysqlShapes)[number] | undefined>(
+      (best, r) => (!best || r.rowsPerSec > best.rowsPerSec ? r : best),
+      undefined,
+    );
+    if (mysqlBest) say(`mariadb insert ceiling: ${mysqlBest.rowsPerSec} rows/s (${mysqlBest.batch} rows x ${mysqlBest.connections} conns)`);
+    const mysqlSmall = STEPS.has('mariadb') ? await mysqlCeiling(rand(), 100, 1) : undefined;
+    if (mysqlSmall) say(`mariadb insert, one 100-row transaction at a time: ${mysqlSmall.rowsPerSec} rows/s ${JSON.stringify(mysqlSmall.cpuMs)}`);
 
     const runs = [];
-    const variants: [string, Record<string, string>][] = [
-      ['default (BATCH_SIZE=100, BATCH_TIMEOUT=5s)', {}],
-      ['tuned (BATCH_SIZE=1000)', { BATCH_SIZE: '1000', ...parseVariant(process.env['BENCH_TUNED']) }],
-    ];
-    for (const [name, over] of variants) {
+    for (const [name, over] of STEPS.has('drain') ? variants() : []) {
       const r = await drain(topic, name, over);
       runs.push(r);
       say(
         `persist-offline ${name}: drained ${N} in ${r.ms} ms after joining = ${r.msgsPerSec} msgs/s ` +
-          `(first 99%: ${r.first99PercentMsgsPerSec} msgs/s; ${String(r.batches)} batches; join ${r.joinMs} ms)`,
+          `(first 99%: ${r.first99PercentMsgsPerSec} msgs/s; ${String(r.batches)} batches in ${String(r.writeGroups)} ` +
+          `transactions, ${String(r.pushTasks)} push tasks in ${String(r.pushGroups)} produces, ${String(r.commitRequests)} commit requests; join ${r.joinMs} ms; ` +
+          `cpu ms ${JSON.stringify(r.cpuMs)})`,
       );
     }
-    const kafkaCeiling = 'fetchMsgsPerSec' in java ? (java['fetchMsgsPerSec'] as number) : kjs.msgsPerSec;
-    const lower = Math.min(kafkaCeiling, mysqlBig.rowsPerSec);
+    const kafkaCeiling = 'fetchMsgsPerSec' in java ? (java['fetchMsgsPerSec'] as number) : (kjs?.msgsPerSec ?? Infinity);
+    const lower = Math.min(kafkaCeiling, mysqlBest?.rowsPerSec ?? Infinity);
     const best = Math.max(...runs.map((r) => r.msgsPerSec));
     const result = {
       conditions: { ...conditions, loadavgAtEnd: loadavg().map((l) => Number(l.toFixed(2))) },
       produce: { ms: produceMs, msgsPerSec: rate(N, produceMs) },
-      ceilings: { kafkaConsumerPerformance: java, kafkajs: kjs, mariadb: mysqlBig, mariadbDefaultShape: mysqlSmall },
+      ceilings: {
+        kafkaConsumerPerformance: java,
+        kafkajs: kjs,
+        mariadb: mysqlBest,
+        mariadbShapes: mysqlShapes,
+        mariadbOneSmallTransactionAtATime: mysqlSmall,
+      },
       runs: runs.map((r) => ({ ...r, fractionOfLowerCeiling: Number((r.msgsPerSec / lower).toFixed(2)) })),
-      lowerCeiling: { msgsPerSec: lower, which: lower === mysqlBig.rowsPerSec ? 'mariadb' : 'kafka' },
+      lowerCeiling: { msgsPerSec: lower, which: lower === mysqlBest?.rowsPerSec ? 'mariadb' : 'kafka' },
       target: { msgsPerSec: 20_000, met: best >= 20_000 },
     };
     say(`lower ceiling ${lower} msgs/s (${result.lowerCeiling.which}); best run ${best} msgs/s = ${(best / lower).toFixed(2)} of it`);
@@ -252,7 +316,28 @@ async function main(): Promise<void> {
   }
 }
 
-/** BENCH_TUNED="OFFLINE_WORKER_CONCURRENCY=4,BATCH_SIZE=2000" overrides the tuned run. */
+/** MariaDB ceiling shapes [rows per statement, connections]; BENCH_MARIADB_SHAPES="1000x2,2000x2". */
+function ceilingShapes(): [number, number][] {
+  const text = process.env['BENCH_MARIADB_SHAPES'] ?? '1000x1,1000x2,2000x2,1000x4';
+  return text.split(',').map((t) => t.split('x').map(Number) as [number, number]);
+}
+
+/**
+ * The drains to run: default settings, then tuned ones. BENCH_TUNED="BATCH_SIZE=2000,…"
+ * adds to the tuned run's settings; BENCH_VARIANTS="|BATCH_SIZE=1000|…" replaces the list
+ * (each entry a settings list, empty = defaults).
+ */
+function variants(): [string, Record<string, string>][] {
+  const list = process.env['BENCH_VARIANTS'];
+  if (list !== undefined) {
+    return list.split('|').map((v) => [v.trim() === '' ? 'default' : v.trim(), parseVariant(v.trim())]);
+  }
+  return [
+    ['default (BATCH_SIZE=100, BATCH_TIMEOUT=5s)', {}],
+    ['tuned (BATCH_SIZE=1000)', { BATCH_SIZE: '1000', ...parseVariant(process.env['BENCH_TUNED']) }],
+  ];
+}
+
 function parseVariant(text: string | undefined): Record<string, string> {
   if (!text) return {};
   return Object.fromEntries(text.split(',').map((kv) => kv.split('=').map((s) => s.trim()) as [string, string]));

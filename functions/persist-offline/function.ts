@@ -9,7 +9,7 @@ import { BatchConsumer } from '../../shared/bus/batch-consumer';
 import { DeadLetterPublisher } from '../../shared/bus/dead-letter';
 import type { FunctionDefinition } from '../../shared/runtime/types';
 import { OfflineMessageStore } from '../../shared/storage/offline-messages';
-import { createPersistOfflineHandler, type PushTaskSink } from './handler';
+import { DEFAULT_GROUP_ROWS, createPersistOfflineHandler, type PushTaskSink } from './handler';
 
 export const persistOffline: FunctionDefinition = {
   name: 'persist-offline',
@@ -53,9 +53,12 @@ export const persistOffline: FunctionDefinition = {
       retryBackoffMs: w.retryBackoffMs,
       maxRetries: w.maxRetries,
       partitionsConcurrently: w.partitionsConcurrently,
+      // Enough batches of a partition in hand to fill a group transaction.
+      batchesInFlight: Math.max(1, Math.ceil(DEFAULT_GROUP_ROWS / w.batchSize)),
       sessionTimeoutMs: config.kafka.sessionTimeoutMs,
       admin: () => deps.admin(),
       stopTimeoutMs: config.server.shutdownTimeoutMs,
+      extraStats: () => handler.stats(),
     });
     return { workers: [worker] };
   },

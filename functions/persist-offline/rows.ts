@@ -3,12 +3,14 @@
  * cannot hold (INVALID_PAYLOAD, dead-lettered): ids longer than their columns (counted
  * in characters, as MySQL counts them), an unknown conversation type, no content, a
  * negative or unsafe sequence. Content is stored as the encoded im.events.v1.Content
- * protobuf, untouched (plaintext or sealed); the inbox expires MESSAGE_TTL after the
- * router received the message.
+ * protobuf, untouched (plaintext or sealed): sliced from the record when it has one, so
+ * the hot path never re-encodes; the inbox expires MESSAGE_TTL after the router
+ * received the message.
  */
 import { Content, type OfflineMessage } from '../../shared/gen/im/events/v1/events';
 import { ImError } from '../../shared/errors';
 import type { OfflineMessageRow } from '../../shared/storage/offline-messages';
+import { singleFieldBytes } from './wire';
 
 export const CONVERSATION_TYPES = ['private', 'group'] as const;
 
@@ -18,32 +20,37 @@ export const COLUMN_CHARS = { userId: 128, msgId: 128, senderId: 128, conversati
 /** The event field each column comes from, as errors name it. */
 const FIELD = { userId: 'recipient_id', msgId: 'msg_id', senderId: 'sender_id', conversationId: 'conversation_id' } as const;
 
-const chars = (s: string): number => {
+/** OfflineMessage.content's field number (proto/im/events/v1/events.proto). */
+const CONTENT_FIELD = 7;
+
+/** More than `max` characters (code points, as MySQL counts them)? UTF-16 length bounds it. */
+const longerThan = (s: string, max: number): boolean => {
+  if (s.length <= max) return false;
   let n = 0;
-  for (const _ of s) n++;
-  return n;
+  for (const _ of s) if (++n > max) return true;
+  return false;
 };
 
 function invalid(message: string, field: string): ImError {
   return new ImError('INVALID_PAYLOAD', message, { details: { field } });
 }
 
+function checkId(field: keyof typeof COLUMN_CHARS, value: string): void {
+  if (value.trim() === '') throw invalid(`OfflineMessage ${FIELD[field]} is empty`, FIELD[field]);
+  if (longerThan(value, COLUMN_CHARS[field])) {
+    throw invalid(`OfflineMessage ${FIELD[field]} is longer than ${COLUMN_CHARS[field]} characters`, FIELD[field]);
+  }
+}
+
 /**
  * @param receivedAt fallback for a missing server_time: the Kafka record's timestamp.
+ * @param encoded the record value `event` was decoded from, to slice the content out of.
  */
-export function toOfflineRow(event: OfflineMessage, ttlMs: number, receivedAt: number): OfflineMessageRow {
-  const ids = {
-    userId: event.recipientId,
-    msgId: event.msgId,
-    senderId: event.senderId,
-    conversationId: event.conversationId,
-  };
-  for (const [field, value] of Object.entries(ids) as [keyof typeof COLUMN_CHARS, string][]) {
-    if (value.trim() === '') throw invalid(`OfflineMessage ${FIELD[field]} is empty`, FIELD[field]);
-    if (chars(value) > COLUMN_CHARS[field]) {
-      throw invalid(`OfflineMessage ${FIELD[field]} is longer than ${COLUMN_CHARS[field]} characters`, FIELD[field]);
-    }
-  }
+export function toOfflineRow(event: OfflineMessage, ttlMs: number, receivedAt: number, encoded?: Buffer): OfflineMessageRow {
+  checkId('userId', event.recipientId);
+  checkId('msgId', event.msgId);
+  checkId('senderId', event.senderId);
+  checkId('conversationId', event.conversationId);
   if (!(CONVERSATION_TYPES as readonly string[]).includes(event.conversationType)) {
     throw invalid(`OfflineMessage conversation_type "${event.conversationType.slice(0, 32)}" is not private or group`, 'conversation_type');
   }
@@ -54,16 +61,23 @@ export function toOfflineRow(event: OfflineMessage, ttlMs: number, receivedAt: n
   const createdAt = event.serverTime > 0 ? event.serverTime : receivedAt;
   if (!Number.isSafeInteger(createdAt) || createdAt <= 0) throw invalid('OfflineMessage has no server_time', 'server_time');
   const clientTimestamp = Number.isSafeInteger(event.timestamp) && event.timestamp > 0 ? event.timestamp : 0;
-  const bytes = Content.encode(event.content).finish();
   const metadata = Object.keys(event.metadata).length > 0 ? JSON.stringify(event.metadata) : null;
   return {
-    ...ids,
+    userId: event.recipientId,
+    msgId: event.msgId,
+    senderId: event.senderId,
+    conversationId: event.conversationId,
     conversationType: event.conversationType,
     sequenceNumber: event.sequenceNumber,
-    content: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    content: (encoded && singleFieldBytes(encoded, CONTENT_FIELD)) ?? encodeContent(event.content),
     metadata,
     clientTimestamp,
     createdAt,
     expiresAt: createdAt + ttlMs,
   };
+}
+
+function encodeContent(content: Content): Buffer {
+  const bytes = Content.encode(content).finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -7,6 +7,11 @@
  * - kafkajs runs with autoCommit off and eachBatchAutoResolve off: the only commits are
  *   the explicit ones above, made after the handler resolved, so a crash at any point
  *   redelivers (never skips) records; handlers are idempotent, so redelivery is harmless.
+ * - A batch's commit is pipelined with the next batch: the next handler call starts
+ *   while the commit is in flight (the commit only ever covers batches whose handler
+ *   resolved), and the partition's work ends — returning to kafkajs, pausing, throwing
+ *   for a rebalance — only once its commits are done. Commits of all partitions are
+ *   coalesced into one OffsetCommit request per round (offset-commits.ts).
  * - Batching: the fetch itself waits at the broker (minBytes ≈ BATCH_SIZE records,
  *   maxWaitTimeInMs = BATCH_TIMEOUT), and what a fetch returns is cut into batches of
  *   BATCH_SIZE. No client-side buffer outlives a fetch, so rebalances, pauses and seeks
@@ -34,6 +39,7 @@ import type { BatchContext, BatchHandler, BatchResult, ConsumedRecord, RecordFai
 import type { DeadLetterPublisher } from './dead-letter';
 import { isolate } from './isolate';
 import { LagReporter } from './consumer-lag';
+import { OffsetCommits, type SendCommit } from './offset-commits';
 
 export interface BatchConsumerOptions {
   /** Worker name; also the `consumer` label of batch metrics. */
@@ -54,6 +60,12 @@ export interface BatchConsumerOptions {
   readonly pauseMs?: number;
   /** Partitions whose batches run at the same time (kafkajs partitionsConsumedConcurrently). */
   readonly partitionsConcurrently?: number;
+  /**
+   * Batches of one partition handed to the handler before the first of them resolved
+   * (default 1). Above 1 the handler sees consecutive batches at once (and may write
+   * them together); commits still follow offset order and cover only resolved batches.
+   */
+  readonly batchesInFlight?: number;
   /** Estimated bytes per record, to turn BATCH_SIZE into the fetch's minBytes. */
   readonly bytesPerRecord?: number;
   readonly maxBytesPerPartition?: number;
@@ -70,6 +82,8 @@ export interface BatchConsumerOptions {
   /** Budget for stop(): finish the batch in flight and leave the group. */
   readonly stopTimeoutMs?: number;
   readonly random?: () => number;
+  /** More figures for stats() (e.g. the handler's own batching). */
+  readonly extraStats?: () => Record<string, unknown>;
 }
 
 type ChunkOutcome = 'done' | 'retries-exhausted' | 'abandoned';
@@ -81,6 +95,8 @@ export class BatchConsumer implements Worker {
   readonly #abort = new AbortController();
   readonly #lag: LagReporter | undefined;
   readonly #resumeTimers = new Map<number, NodeJS.Timeout>();
+  readonly #commits = new OffsetCommits();
+  readonly #heartbeatEvery: number;
   #consumer: Consumer | undefined;
   #joined = false;
   #assigned: number[] = [];
@@ -102,6 +118,7 @@ export class BatchConsumer implements Worker {
     if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new RangeError('batchSize must be >= 1');
     this.#o = opts;
     this.name = opts.name;
+    this.#heartbeatEvery = Math.max(100, Math.floor(opts.sessionTimeoutMs / 10));
     this.#log = opts.logger.child({ worker: opts.name, topic: opts.topic, group: opts.groupId });
     const gauge = opts.metrics?.consumerLag;
     this.#lag = gauge
@@ -197,6 +214,8 @@ export class BatchConsumer implements Worker {
       paused: [...this.#resumeTimers.keys()].sort((a, b) => a - b),
       lag: this.#lag?.snapshot() ?? {},
       ...this.#stats,
+      commitRequests: this.#commits.requests,
+      ...this.#o.extraStats?.(),
     };
   }
 
@@ -206,46 +225,97 @@ export class BatchConsumer implements Worker {
     const records = batch.messages.map((m) => toRecord(topic, partition, m));
     if (records.length === 0) return;
     this.#lag?.set(partition, lagOf(batch.highWatermark, records[0]?.offset ?? batch.highWatermark));
-    // A rebalance noticed by a background heartbeat: the batch in hand is finished and
-    // committed (allowed in the old generation), then kafkajs must rejoin.
+    // Heartbeats run in the background while batches, dead letters, backoff sleeps and
+    // commits are in progress. A rebalance they report stops new batches; those in hand
+    // are finished and committed (allowed in the old generation), then kafkajs rejoins.
     const beat = { error: undefined as unknown };
-    for (const part of chunk(records, this.#o.batchSize)) {
-      if (this.#abort.signal.aborted || !isRunning() || isStale()) return;
-      const started = Date.now();
-      const outcome = await this.#processChunk(part, heartbeat, beat);
-      if (outcome === 'abandoned') return;
-      if (outcome === 'retries-exhausted') {
-        this.#pausePartition(partition, payload.pause);
-        return;
+    const timer = setInterval(() => {
+      heartbeat().catch((err: unknown) => (beat.error ??= err));
+    }, this.#heartbeatEvery);
+    // Aborted by stop(), or when one batch gives up: the later ones in flight are then
+    // abandoned (never committed).
+    const giveUp = new AbortController();
+    const signal = giveUp.signal;
+    const onStop = () => giveUp.abort();
+    if (this.#abort.signal.aborted) giveUp.abort();
+    else this.#abort.signal.addEventListener('abort', onStop, { once: true });
+    const send: SendCommit = (offsets) => payload.commitOffsetsIfNecessary(offsets);
+    // The partition's commits, settled in offset order.
+    let committed: Promise<void> = Promise.resolve();
+    let commitError: { error: unknown } | undefined;
+    const settle = async (): Promise<void> => {
+      await committed;
+      if (commitError) throw commitError.error;
+    };
+    const proceed = () => !signal.aborted && !commitError && beat.error === undefined && isRunning() && !isStale();
+    const parts = chunk(records, this.#o.batchSize);
+    const depth = Math.max(1, this.#o.batchesInFlight ?? 1);
+    const inFlight: { part: ConsumedRecord[]; started: number; outcome: Promise<ChunkOutcome> }[] = [];
+    const windDown = async () => {
+      giveUp.abort();
+      await Promise.allSettled(inFlight.splice(0).map((f) => f.outcome));
+      await settle();
+    };
+    let next = 0;
+    try {
+      for (;;) {
+        while (inFlight.length < depth && next < parts.length && proceed()) {
+          const part = parts[next++] as ConsumedRecord[];
+          const outcome = this.#processChunk(part, signal, beat);
+          outcome.catch(() => undefined); // awaited in order below
+          inFlight.push({ part, started: Date.now(), outcome });
+        }
+        const head = inFlight.shift();
+        if (!head) break;
+        let outcome: ChunkOutcome;
+        try {
+          outcome = await head.outcome;
+        } catch (err) {
+          await windDown();
+          throw err;
+        }
+        if (outcome !== 'done') {
+          await windDown();
+          if (outcome === 'retries-exhausted') this.#pausePartition(partition, payload.pause);
+          return;
+        }
+        const last = (head.part[head.part.length - 1] as ConsumedRecord).offset;
+        // Asked for at once, so it can share a request with other partitions' commits;
+        // the coalescer never moves an offset back, and the chain keeps resolution in order.
+        const commit = this.#commits.commit(topic, partition, offsetAfter(last), send);
+        commit.catch(() => undefined);
+        committed = committed
+          .then(() => commit)
+          .then(
+            () => {
+              if (commitError) return;
+              payload.resolveOffset(last);
+              this.#stats.commits++;
+              this.#lag?.set(partition, lagOf(batch.highWatermark, offsetAfter(last)));
+            },
+            (err: unknown) => void (commitError ??= { error: err }),
+          );
+        this.#stats.batches++;
+        this.#stats.records += head.part.length;
+        this.#stats.lastBatchAt = Date.now();
+        this.#o.metrics?.batchSize.observe({ consumer: this.name }, head.part.length);
+        this.#o.metrics?.batchLatency.observe({ consumer: this.name }, Date.now() - head.started);
+        await heartbeat().catch((err: unknown) => (beat.error ??= err));
       }
-      const last = (part[part.length - 1] as ConsumedRecord).offset;
-      await payload.commitOffsetsIfNecessary({
-        topics: [{ topic, partitions: [{ partition, offset: offsetAfter(last) }] }],
-      });
-      payload.resolveOffset(last);
-      this.#stats.commits++;
-      this.#stats.batches++;
-      this.#stats.records += part.length;
-      this.#stats.lastBatchAt = Date.now();
-      this.#o.metrics?.batchSize.observe({ consumer: this.name }, part.length);
-      this.#o.metrics?.batchLatency.observe({ consumer: this.name }, Date.now() - started);
-      this.#lag?.set(partition, lagOf(batch.highWatermark, offsetAfter(last)));
+      await settle();
       if (beat.error !== undefined) throw beat.error;
-      await heartbeat();
+    } finally {
+      clearInterval(timer);
+      this.#abort.signal.removeEventListener('abort', onStop);
     }
   }
 
   /** Runs one batch through the handler with retries; dead-letters its poison records. */
-  async #processChunk(
-    records: ConsumedRecord[],
-    heartbeat: () => Promise<void>,
-    beat: { error: unknown },
-  ): Promise<ChunkOutcome> {
+  async #processChunk(records: ConsumedRecord[], signal: AbortSignal, beat: { error: unknown }): Promise<ChunkOutcome> {
     const { topic, partition } = records[0] as ConsumedRecord;
-    const signal = this.#abort.signal;
     for (let attempt = 1; ; attempt++) {
       try {
-        const failed = await this.#withHeartbeats(heartbeat, beat, () => this.#runIsolating(records, attempt));
+        const failed = await this.#runIsolating(records, attempt, signal);
         if (failed.length > 0) {
           await this.#o.deadLetters.publish(failed, attempt);
           this.#stats.deadLettered += failed.length;
@@ -270,7 +340,7 @@ export class BatchConsumer implements Worker {
         const delay = retryDelay(this.#o.retryBackoffMs, attempt - 1, this.#o.random);
         this.#stats.retries++;
         this.#log.warn({ partition, attempt, delayMs: delay, code: e.code, err: e.message }, 'batch failed; retrying');
-        await this.#withHeartbeats(heartbeat, beat, () => sleep(delay, signal));
+        await sleep(delay, signal);
         if (signal.aborted) return 'abandoned';
         // The group is rebalancing: give the uncommitted batch up and let kafkajs rejoin.
         if (beat.error !== undefined) throw beat.error;
@@ -283,9 +353,9 @@ export class BatchConsumer implements Worker {
    * to the poison record(s). Unknown errors count as transient: a handler bug stalls its
    * partition (visible as lag) rather than dead-lettering good records.
    */
-  async #runIsolating(records: ConsumedRecord[], attempt: number): Promise<RecordFailure[]> {
+  async #runIsolating(records: ConsumedRecord[], attempt: number, signal: AbortSignal): Promise<RecordFailure[]> {
     const { topic, partition } = records[0] as ConsumedRecord;
-    const ctx = { topic, partition, attempt, signal: this.#abort.signal };
+    const ctx = { topic, partition, attempt, signal };
     const { results, failed } = await isolate(
       records,
       async (subset) => (await this.#callHandler(subset, ctx)) ?? {},
@@ -305,19 +375,6 @@ export class BatchConsumer implements Worker {
     } catch (err) {
       if (err instanceof TimeoutError) throw new ImError('DEADLINE_EXCEEDED', err.message, { cause: err });
       throw err;
-    }
-  }
-
-  /** Keeps the group membership alive while `work` runs (kafkajs throttles the beats). */
-  async #withHeartbeats<T>(heartbeat: () => Promise<void>, beat: { error: unknown }, work: () => Promise<T>): Promise<T> {
-    const every = Math.max(100, Math.floor(this.#o.sessionTimeoutMs / 10));
-    const timer = setInterval(() => {
-      heartbeat().catch((err: unknown) => (beat.error ??= err));
-    }, every);
-    try {
-      return await work();
-    } finally {
-      clearInterval(timer);
     }
   }
 

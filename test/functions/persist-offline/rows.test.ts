@@ -2,9 +2,10 @@
  * Row mapping and push-task building of persist-offline (pure).
  */
 import fc from 'fast-check';
-import { Content, type OfflineMessage } from '../../../shared/gen/im/events/v1/events';
+import { Content, OfflineMessage } from '../../../shared/gen/im/events/v1/events';
 import { buildPushTasks } from '../../../functions/persist-offline/push-tasks';
 import { toOfflineRow } from '../../../functions/persist-offline/rows';
+import { singleFieldBytes } from '../../../functions/persist-offline/wire';
 
 const TTL = 7 * 24 * 3600 * 1000;
 
@@ -64,6 +65,74 @@ describe('toOfflineRow', () => {
 
   it('counts characters, not UTF-16 units: 128 emoji fit', () => {
     expect(toOfflineRow(message({ recipientId: '😀'.repeat(128) }), TTL, 1).userId).toHaveLength(256);
+    expect(() => toOfflineRow(message({ recipientId: '😀'.repeat(129) }), TTL, 1)).toThrow(/longer than 128/);
+  });
+});
+
+const encode = (m: OfflineMessage): Buffer => Buffer.from(OfflineMessage.encode(m).finish());
+
+const id = fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s.trim() !== '');
+
+const arbitraryMessage = fc
+  .record({
+    msgId: id,
+    senderId: id,
+    recipientId: id,
+    conversationType: fc.constantFrom('private', 'group'),
+    conversationId: id,
+    sequenceNumber: fc.maxSafeNat(),
+    content: fc.oneof(
+      fc.record({ body: fc.record({ $case: fc.constant('text' as const), value: fc.string({ unit: 'binary' }) }) }),
+      fc.record({
+        body: fc.record({
+          $case: fc.constant('sealed' as const),
+          value: fc.record({
+            alg: fc.constant('AES-256-GCM'),
+            keyId: fc.string(),
+            keyVersion: fc.nat(),
+            wrappedKey: fc.uint8Array().map((a) => Buffer.from(a)),
+            nonce: fc.uint8Array({ maxLength: 12 }).map((a) => Buffer.from(a)),
+            ciphertext: fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+          }),
+        }),
+      }),
+    ),
+    timestamp: fc.maxSafeNat(),
+    serverTime: fc.maxSafeNat(),
+    metadata: fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
+    deliveredDevices: fc.array(fc.string(), { maxLength: 3 }),
+  })
+  .map((m) => m as OfflineMessage);
+
+describe('content straight from the record (singleFieldBytes)', () => {
+  it('is the Content protobuf the event carries, byte for byte', () => {
+    fc.assert(
+      fc.property(arbitraryMessage, (m) => {
+        const raw = singleFieldBytes(encode(m), 7);
+        expect(raw).toBeDefined();
+        expect(Buffer.compare(raw as Buffer, Buffer.from(Content.encode(m.content as Content).finish()))).toBe(0);
+        const decoded = OfflineMessage.decode(encode(m));
+        expect(toOfflineRow(decoded, TTL, 1, encode(m))).toEqual(toOfflineRow(decoded, TTL, 1));
+      }),
+    );
+  });
+
+  it('gives up (the caller re-encodes) on a repeated, absent or malformed field', () => {
+    const one = encode(message());
+    const field = singleFieldBytes(one, 7) as Buffer;
+    // A second content field: a parser merges the two, a slice would keep only one.
+    const twice = Buffer.concat([one, Buffer.from([0x3a, field.length]), field]);
+    expect(singleFieldBytes(twice, 7)).toBeUndefined();
+    const merged = OfflineMessage.decode(twice);
+    expect(toOfflineRow(merged, TTL, 1, twice)).toEqual(toOfflineRow(merged, TTL, 1));
+    expect(singleFieldBytes(encode(message({ content: undefined })), 7)).toBeUndefined();
+    expect(singleFieldBytes(one.subarray(0, one.length - 1), 7)).toBeUndefined();
+    expect(singleFieldBytes(Buffer.from([0x0b, 0x0c]), 7)).toBeUndefined(); // a group
+    expect(singleFieldBytes(Buffer.from([0xff, 0xff]), 7)).toBeUndefined();
+  });
+
+  it('never throws on arbitrary bytes', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (a) => void singleFieldBytes(Buffer.from(a), 7)));
   });
 });
 

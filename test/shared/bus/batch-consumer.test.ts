@@ -4,7 +4,8 @@
  * the partition paused with nothing committed past it and resumed; a non-retryable
  * failure bisected down to its record and dead-lettered while the partition moves on;
  * an unknown error is not poison; a hanging handler times out into a retry; stop()
- * abandons a batch in its backoff promptly.
+ * abandons a batch in its backoff promptly; with several batches of a partition in
+ * flight, commits follow offset order and never cover a batch that has not resolved.
  */
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { BatchConsumer, type BatchConsumerOptions } from '../../../shared/bus/batch-consumer';
@@ -192,5 +193,63 @@ describe('BatchConsumer (real Kafka)', () => {
     expect(c.ready()).toBe(false);
     const [p] = (await admin.fetchOffsets({ groupId: f.groupId, topics: [f.topic] }))[0]?.partitions ?? [];
     expect(p?.offset).toBe('-1');
+  });
+
+  const committedOffset = async (f: { groupId: string; topic: string }) =>
+    (await admin.fetchOffsets({ groupId: f.groupId, topics: [f.topic] }))[0]?.partitions[0]?.offset;
+
+  it('with batches in flight, commits in offset order only what resolved', async () => {
+    const f = await fixture(1, 60);
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>((r) => (release = r));
+    let active = 0;
+    let most = 0;
+    const done = new Set<string>();
+    const c = consumer(
+      f,
+      async (records) => {
+        most = Math.max(most, ++active);
+        try {
+          if (records.some((r) => r.offset === '20')) await slow;
+          values(records).forEach((v) => done.add(v));
+        } finally {
+          active--;
+        }
+      },
+      { batchesInFlight: 4 },
+    );
+    await c.start();
+    // Batches after the slow one resolve, yet the commit stays at its first offset.
+    await eventually(() => done.has('v59') || (done.has('v49') && most >= 4), 15000, 20);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await committedOffset(f)).toBe('20');
+    expect(most).toBeGreaterThan(1);
+    release();
+    await eventually(async () => (await committedOffset(f)) === '60', 15000, 50);
+    expect(done.size).toBe(60);
+  });
+
+  it('with batches in flight, one that gives up pauses the partition at its offset; the later ones are redone', async () => {
+    const f = await fixture(1, 60);
+    let failing = true;
+    const seen = new Map<string, number>();
+    const c = consumer(
+      f,
+      async (records) => {
+        if (failing && records.some((r) => r.offset === '20')) throw new ImError('STORAGE_ERROR', 'database down');
+        values(records).forEach((v) => seen.set(v, (seen.get(v) ?? 0) + 1));
+      },
+      { batchesInFlight: 4 },
+    );
+    await c.start();
+    await eventually(() => (c.stats()['pauses'] as number) >= 1, 15000, 20);
+    expect(await committedOffset(f)).toBe('20');
+    expect(seen.has('v20')).toBe(false);
+    failing = false;
+    await eventually(async () => (await groupLag(admin, f.groupId, f.topic)) === 0, 15000, 50);
+    expect(seen.size).toBe(60);
+    // Handled while the failing batch retried, never committed, so handled again.
+    expect(seen.get('v30')).toBeGreaterThanOrEqual(2);
+    expect(c.stats()).toMatchObject({ deadLettered: 0 });
   });
 });
