@@ -96,7 +96,9 @@ export default {
   command(t) {
     const f = files();
     return [which('mariadbd'), ['--no-defaults', `--datadir=${f.data}`, `--socket=${f.sock}`, `--pid-file=${path.join(f.root, 'mariadbd.pid')}`,
-      `--bind-address=${t.bind}`, `--port=${t.port}`, '--skip-name-resolve', '--innodb-buffer-pool-size=256M',
+      // A 1G redo log (the default is 96M) holds a burst of inbox writes, e.g. a drained
+      // offline_msg backlog, without forcing page flushes to free log space (docs/local-stack.md).
+      `--bind-address=${t.bind}`, `--port=${t.port}`, '--skip-name-resolve', '--innodb-buffer-pool-size=256M', '--innodb-log-file-size=1G',
       '--max-connections=500', '--max-allowed-packet=64M', '--key-buffer-size=8M', '--character-set-server=utf8mb4',
       '--collation-server=utf8mb4_unicode_ci', `--sql-mode=${MYSQL8_SQL_MODE}`, '--skip-log-bin', '--log-warnings=1', ...(IS_ROOT ? ['--user=mysql'] : [])]];
   },
