@@ -95,6 +95,8 @@ interface PhaseResult {
   readonly devicePushes: number;
   /** Calls the gateway server received (one PushBatch carries many messages). */
   readonly gatewayCalls: number;
+  /** CPU (user + system) route-private used per answered message. */
+  readonly cpuUsPerMessage: number;
   readonly cpuCores: Record<string, number>;
 }
 
@@ -424,7 +426,8 @@ async function main(): Promise<void> {
       const t0 = Date.now();
       const report = await ghzRun('off', SECONDS, floorPort);
       const wall = (Date.now() - t0) / 1000;
-      const cpu = { floor: round((cpuSeconds(floorChild.pid) - c0) / wall), ghz: round((childrenCpu() - childCpu0) / wall) };
+      const floorCpu = cpuSeconds(floorChild.pid) - c0;
+      const cpu = { floor: round(floorCpu / wall), ghz: round((childrenCpu() - childCpu0) / wall) };
       floorChild.kill('SIGTERM');
       const ok = report.statusCodeDistribution['OK'] ?? 0;
       const pct = (p: number): number =>
@@ -438,10 +441,11 @@ async function main(): Promise<void> {
         p50Ms: pct(50),
         p99Ms: pct(99),
         cpuCores: cpu,
+        cpuUsPerMessage: round((floorCpu * 1e6) / Math.max(1, ok), 0),
       };
       console.log(
         `floor    ${String(floorResult.msgsPerSecond).padStart(6)} msgs/s  p50 ${floorResult.p50Ms} ms  p99 ${floorResult.p99Ms} ms  ` +
-          `(a handler that answers at once; cpu cores: floor ${cpu.floor}, ghz ${cpu.ghz})`,
+          `(a handler that answers at once; ${floorResult['cpuUsPerMessage']} µs CPU per call; cpu cores: floor ${cpu.floor}, ghz ${cpu.ghz})`,
       );
     }
 
@@ -462,12 +466,14 @@ async function main(): Promise<void> {
       const r0 = await redisCommands(redis);
       const g0 = await gatewayCalls();
       const c0 = { fn: cpuSeconds(fnChild.pid), gateway: cpuSeconds(gatewayChild.pid) };
+      let fnCpu = 0;
       const stack = stackPids();
       const s0 = Object.fromEntries(Object.entries(stack).map(([name, pid]) => [name, cpuSeconds(pid)]));
       const childCpu0 = childrenCpu();
       const t0 = Date.now();
       const report = await ghzRun(recipients, SECONDS);
       const wall = (Date.now() - t0) / 1000;
+      fnCpu = cpuSeconds(fnChild.pid) - c0.fn;
       const r1 = await redisCommands(redis);
       const g1 = await gatewayCalls();
       const m1 = await metricsOf(httpPort);
@@ -510,8 +516,9 @@ async function main(): Promise<void> {
         redisCallsPerMessage: round((r1 - r0) / Math.max(1, ok), 2),
         devicePushes: routed['push_delivered'] ?? 0,
         gatewayCalls: g1 - g0,
+        cpuUsPerMessage: round((fnCpu * 1e6) / Math.max(1, ok), 0),
         cpuCores: {
-          'route-private': round((cpuSeconds(fnChild.pid) - c0.fn) / wall),
+          'route-private': round(fnCpu / wall),
           gateway: round((cpuSeconds(gatewayChild.pid) - c0.gateway) / wall),
           ghz: round(ghzCpu / wall),
           ...Object.fromEntries(Object.entries(stack).map(([name, pid]) => [name, round((cpuSeconds(pid) - (s0[name] ?? 0)) / wall)])),
@@ -520,6 +527,7 @@ async function main(): Promise<void> {
       const r = results.at(-1) as PhaseResult;
       console.log(
         `${phase.padEnd(8)} ${String(r.msgsPerSecond).padStart(6)} msgs/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  ` +
+          `${r.cpuUsPerMessage} µs CPU per message ` +
           `(${r.ok}/${r.requests} ok, kafka +${r.kafkaRecords} in ${r.kafkaProduceRequests} produce requests, ` +
           `redis ${r.redisCallsPerMessage} calls/msg, pushes +${r.devicePushes} in ${r.gatewayCalls} gateway calls, ` +
           `cpu cores: ${Object.entries(r.cpuCores).map(([k, v]) => `${k} ${v}`).join(', ')})`,
