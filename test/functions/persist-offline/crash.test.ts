@@ -125,7 +125,14 @@ describe('persist-offline crash test (separate process, kill -9)', () => {
     const log: string[] = [];
 
     for (let kill = 1; kill <= KILLS + 1; kill++) {
-      const atStart = await db.count();
+      // A killed life's last COMMIT may still land after its death: wait for the count to
+      // settle, so new rows below can only be this life's (then its signal handlers are in).
+      let atStart = await db.count();
+      for (let prev = -1; prev !== atStart; ) {
+        prev = atStart;
+        await new Promise((r) => setTimeout(r, 300));
+        atStart = await db.count();
+      }
       const { proc, exited } = startConsumer();
       // A random moment once this life is writing: 0–600 ms after its first new rows.
       await eventually(async () => (await db.count()) > atStart, 30000, 20);
