@@ -73,7 +73,7 @@ describe('PushCoalescer', () => {
   it('pushes started together to one gateway go as one PushBatch with the earliest deadline', async () => {
     const fake = new FakePusher();
     fake.refuse.add('tablet');
-    const c = new PushCoalescer(fake);
+    const c = new PushCoalescer(fake, { clock: () => 0 }); // deadlines below are small absolute times: none has passed
     const [a, b, d] = await Promise.all([
       push(c, 'gw:1', 'bob', ['phone', 'tablet'], 'm1', 5000),
       push(c, 'gw:1', 'carol', ['phone'], 'm2', 3000),
@@ -98,7 +98,7 @@ describe('PushCoalescer', () => {
 
   it('a lone push stays a PushMessage; later turns make new calls; gateways never share a batch', async () => {
     const fake = new FakePusher();
-    const c = new PushCoalescer(fake);
+    const c = new PushCoalescer(fake, { clock: () => 0 }); // deadlines below are small absolute times: none has passed
     await push(c, 'gw:1', 'bob', ['phone'], 'm1', 1000);
     expect(fake.singles.map((s) => [s.address, s.req.message?.msgId, s.opts?.deadline])).toEqual([['gw:1', 'm1', 1000]]);
     await Promise.all([push(c, 'gw:1', 'bob', ['phone'], 'm2'), push(c, 'gw:2', 'carol', ['phone'], 'm3'), push(c, 'gw:2', 'dan', ['phone'], 'm4')]);
