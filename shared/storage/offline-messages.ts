@@ -3,10 +3,13 @@
  * INSERT per batch, unique on (user_id, msg_id), so a redelivered record is a no-op and
  * never fails its batch.
  *
- * - `ON DUPLICATE KEY UPDATE id = id`, not `INSERT IGNORE`: IGNORE also turns data
+ * - `ON DUPLICATE KEY UPDATE msg_id = msg_id`, not `INSERT IGNORE`: IGNORE also turns data
  *   errors (too long, bad value) into warnings and silently stores truncated rows; here
  *   only the duplicate key is tolerated, and the session is made strict so a bad value
- *   is an error on any server configuration.
+ *   is an error on any server configuration. The no-op assignment names msg_id (part of
+ *   the key that collided, so equal by definition), not the AUTO_INCREMENT id: MySQL 8
+ *   refuses `id = id` with error 1869 when the row hit was inserted by the same statement
+ *   (a msg_id twice in one batch); MariaDB accepts both (docs/mysql8.md).
  * - Duplicates are counted from the server's "Records: n  Duplicates: d" info (multi-row
  *   statements) or the insert id (single row), whatever the client's FOUND_ROWS flag.
  * - A batch too large for one packet is several statements inside one transaction.
@@ -53,7 +56,7 @@ const DEFAULT_LIMITS: StatementLimits = { maxRows: 2000, maxBytes: 4 * 1024 * 10
 
 const INSERT_SQL =
   'INSERT INTO offline_messages (user_id, msg_id, sender_id, conversation_type, conversation_id, sequence_number, ' +
-  'content, metadata, client_timestamp, created_at, expires_at) VALUES ? ON DUPLICATE KEY UPDATE id = id';
+  'content, metadata, client_timestamp, created_at, expires_at) VALUES ? ON DUPLICATE KEY UPDATE msg_id = msg_id';
 
 const STRICT_SQL = "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES')";
 
