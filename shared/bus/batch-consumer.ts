@@ -26,6 +26,7 @@
  *   meanwhile ends the batch after its commit (allowed in the old generation while the
  *   group prepares to rebalance) and lets kafkajs rejoin.
  */
+import { setMaxListeners } from 'node:events';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { ImError, asImError, isImError, kafkaDisposition } from '../errors';
 import type { Logger } from '../observability/logger';
@@ -236,6 +237,10 @@ export class BatchConsumer implements Worker {
     // abandoned (never committed).
     const giveUp = new AbortController();
     const signal = giveUp.signal;
+    // Each batch in flight listens on it (backoff sleeps), and each partition being
+    // consumed listens on the stop signal; all are removed when done, so more than
+    // Node's default of 10 at once is expected, not a leak.
+    setMaxListeners(0, signal, this.#abort.signal);
     const onStop = () => giveUp.abort();
     if (this.#abort.signal.aborted) giveUp.abort();
     else this.#abort.signal.addEventListener('abort', onStop, { once: true });
