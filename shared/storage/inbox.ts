@@ -110,9 +110,9 @@ const GROUP_COLUMNS = 'group_id, sequence_number, msg_id, sender_id, content, me
 
 /**
  * A member's groups with read position and log ends, one index dive each. The read
- * position is a scalar look-up, not a LEFT JOIN: MariaDB 10.11 refuses the second run
- * of the prepared UNREAD_COUNTS (ER_MIX_OF_GROUP_FUNC_AND_FIELDS under MySQL 8's
- * ONLY_FULL_GROUP_BY, docs/mysql8.md) when the aggregated derived table holds an outer join.
+ * position is a scalar look-up, not a LEFT JOIN: MariaDB 10.11 refused the second run of
+ * a prepared statement aggregating a derived table that held the outer join
+ * (ER_MIX_OF_GROUP_FUNC_AND_FIELDS under MySQL 8's ONLY_FULL_GROUP_BY, docs/mysql8.md).
  */
 const MEMBERSHIPS = `SELECT m.group_id,
     COALESCE((SELECT rp.read_seq FROM group_read_positions rp WHERE rp.user_id = m.user_id AND rp.group_id = m.group_id), 0) AS read_seq,
@@ -121,16 +121,29 @@ const MEMBERSHIPS = `SELECT m.group_id,
   FROM group_members m
   WHERE m.user_id = ?`;
 
-/** Unread counts in one statement: the private count reads only idx_offline_unread. */
-const UNREAD_COUNTS = `SELECT
-  (SELECT COUNT(*) FROM offline_messages WHERE user_id = ? AND read_at IS NULL AND expires_at > ?) AS p,
-  (SELECT COALESCE(SUM(GREATEST(0, s.last_seq - GREATEST(s.read_seq, s.first_seq - 1))), 0)
-     FROM (${MEMBERSHIPS}) s WHERE s.last_seq IS NOT NULL) AS g`;
+/**
+ * Unread counts of several users in one statement: a derived table of the users, and per
+ * user two correlated look-ups — the private count (a ref on idx_offline_unread,
+ * index-only) and Σ over the user's groups of (latest − max(read position, first − 1)),
+ * each term one index dive (NULL for an empty log, which SUM skips). Planned once per
+ * statement, whatever the number of users: the earlier form, one UNION ALL branch per
+ * user with the count as a constant range, had MariaDB plan every branch (index dives
+ * into five candidate indexes each) and cost it 3-5 times the CPU per user. No derived
+ * table is aggregated, so MariaDB's ONLY_FULL_GROUP_BY bug with re-executed prepared
+ * statements (docs/mysql8.md) does not apply.
+ */
+const GROUP_UNREAD = `GREATEST(0,
+    (SELECT g.sequence_number FROM group_messages g WHERE g.group_id = m.group_id ORDER BY g.sequence_number DESC LIMIT 1)
+    - GREATEST(
+        COALESCE((SELECT rp.read_seq FROM group_read_positions rp WHERE rp.user_id = m.user_id AND rp.group_id = m.group_id), 0),
+        (SELECT g.sequence_number FROM group_messages g WHERE g.group_id = m.group_id ORDER BY g.sequence_number LIMIT 1) - 1))`;
 
-/** UNREAD_COUNTS for several users at once: one branch per user, sizes rounded up to a power of two (few prepared variants). */
+/** Users per statement; sizes are rounded up to a power of two (few prepared variants). */
 const UNREAD_BATCH_MAX = 32;
-const unreadCountsFor = (n: number): string =>
-  Array.from({ length: n }, () => UNREAD_COUNTS.replace('SELECT', 'SELECT ? AS u,')).join(' UNION ALL ');
+const unreadCountsFor = (n: number): string => `SELECT b.u,
+  (SELECT COUNT(*) FROM offline_messages o WHERE o.user_id = b.u AND o.read_at IS NULL AND o.expires_at > ?) AS p,
+  (SELECT COALESCE(SUM(${GROUP_UNREAD}), 0) FROM group_members m WHERE m.user_id = b.u) AS g
+  FROM (${Array.from({ length: n }, () => 'SELECT ? AS u').join(' UNION ALL ')}) b`;
 
 export class InboxStore {
   readonly #settleMs: number;
@@ -208,7 +221,7 @@ export class InboxStore {
     let n = 1;
     while (n < users.length) n *= 2;
     const padded = Array.from({ length: n }, (_, i) => users[Math.min(i, users.length - 1)] as string);
-    const [rows] = await this.#query(unreadCountsFor(n), padded.flatMap((u) => [u, u, now, u]), true);
+    const [rows] = await this.#query(unreadCountsFor(n), [now, ...padded], true);
     return new Map(rows.map((r) => [String(r['u']), { private: Number(r['p']), group: Number(r['g']) }]));
   }
 
