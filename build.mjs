@@ -208,6 +208,23 @@ const noGrpcServer = {
     }));
   },
 };
+// A function that serves no HTTP routes (its FunctionDefinition returns no `http`
+// router) gets a host without the express app: the host answers /health, /ready, /stats
+// and /metrics on node:http itself (shared/runtime/health-http.ts), and express with its
+// dependencies is 15-25 ms of module evaluation at every cold start.
+const servesHttp = (fn) => /\bhttp\s*[:,}]/.test(readFileSync(join(root, `functions/${fn}/function.ts`), 'utf8'));
+const noHttpRoutes = {
+  name: 'no-http-routes',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/http$/ }, (args) =>
+      /shared[\\/]runtime[\\/]host\.ts$/.test(args.importer) ? { path: 'http-routes', namespace: 'no-http-routes' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'no-http-routes' }, () => ({
+      contents: "export const createRoutesApp = () => { throw new Error('this bundle serves no HTTP routes (build.mjs no-http-routes)'); };\n",
+      loader: 'js',
+    }));
+  },
+};
 const kitsFor = (name) => (FUNCTIONS.includes(name) ? needsOf(name) : name === 'local' ? undefined : []);
 
 // `node build.mjs [names...] [--analyze]`: --analyze prints what fills each bundle.
@@ -274,6 +291,7 @@ for (const { name, entry } of ENTRIES.filter((e) => only.length === 0 || only.in
       omitUnused,
       ...(kitsFor(name) ? [clientKits(kitsFor(name))] : []),
       ...(FUNCTIONS.includes(name) && !servesGrpc(name) ? [noGrpcServer] : []),
+      ...(FUNCTIONS.includes(name) && !servesHttp(name) ? [noHttpRoutes] : []),
     ],
     define: { 'process.env.IM_FUNCTION_BUNDLE': JSON.stringify(name) },
   });

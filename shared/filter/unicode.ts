@@ -51,11 +51,14 @@ const F_KNOWN = 0x80;
 
 /** Memo of flagsOf: 0 = not computed yet, else flags | 0x80. */
 export const FLAGS = new Uint8Array(0x110000);
-const probe = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// Made at first use: creating a Segmenter loads ICU's break-iterator data, 10-30 ms of a
+// cold start, and ASCII text (most messages, and every empty word list) never asks it.
+let probeInstance: Intl.Segmenter | undefined;
+const probe = (): Intl.Segmenter => (probeInstance ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' }));
 
 function clusters(s: string): number {
   let n = 0;
-  for (const _ of probe.segment(s)) n++;
+  for (const _ of probe().segment(s)) n++;
   return n;
 }
 
@@ -140,6 +143,6 @@ const MARK = /^\p{M}/u;
 /** Splits a short run with ICU; the normaliser caches the answers. */
 export function segmentRun(run: string): number[] {
   const lengths: number[] = [];
-  for (const s of probe.segment(run)) lengths.push(s.segment.length);
+  for (const s of probe().segment(run)) lengths.push(s.segment.length);
   return lengths;
 }

@@ -4,7 +4,7 @@
  * /ready, /stats, /metrics) on another, starts their workers, and on stop drains in
  * order — stop accepting, finish in-flight calls and batches, close clients.
  */
-import type { Server as HttpServer } from 'node:http';
+import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server as GrpcServer } from '@grpc/grpc-js';
 import type { Router } from 'express';
@@ -14,7 +14,8 @@ import { createMetrics, type Metrics } from '../observability/metrics';
 import { installPropagator } from '../observability/tracing';
 import { Dependencies, type DependencyName, type DependencyStatus } from './deps';
 import { startGrpcServer, stopGrpcServer } from './grpc';
-import { createHttpApp } from './http';
+import { hostRequestListener } from './health-http';
+import { createRoutesApp } from './http';
 import type { FunctionDefinition, FunctionInstance, GrpcService, Worker } from './types';
 
 export interface HostOptions {
@@ -59,8 +60,8 @@ export class Host {
       this.#workers.push(...(instance.workers ?? []));
     }
     const fnLabel = this.opts.functions.map((f) => f.name).join(',');
-    const app = createHttpApp({
-      routers: this.#instances.flatMap((i) => (i.http ? [i.http as Router] : [])),
+    const routers = this.#instances.flatMap((i) => (i.http ? [i.http as Router] : []));
+    const listener = hostRequestListener({
       health: {
         dependencies: () => this.dependencies(),
         workers: () => Object.fromEntries(this.#workers.map((w) => [w.name, w.ready()])),
@@ -69,13 +70,17 @@ export class Host {
       },
       metrics: this.metrics,
       logger,
-      bodyLimit: config.server.httpBodyLimit,
       fnLabel,
       metricsEnabled: config.observability.metricsEnabled,
+      // Only a process with HTTP routes builds (and a bundle carries) the express app.
+      ...(routers.length > 0
+        ? { routes: createRoutesApp({ routers, metrics: this.metrics, logger, bodyLimit: config.server.httpBodyLimit, fnLabel }) }
+        : {}),
     });
     this.#http = await new Promise<HttpServer>((resolve, reject) => {
-      const s = app.listen(config.server.httpPort, () => resolve(s));
+      const s = createServer(listener);
       s.once('error', reject);
+      s.listen(config.server.httpPort, () => resolve(s));
     });
     this.httpPort = (this.#http.address() as AddressInfo).port;
 

@@ -105,13 +105,22 @@ describe('host', () => {
     }
   });
 
-  it('answers unknown HTTP routes and malformed JSON with coded errors', async () => {
+  it('answers unknown HTTP routes with a coded error, counted', async () => {
     const missing = await fetch(`${base}/nope`);
     expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(await missing.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no such route' } });
-    const bad = await fetch(`${base}/nope`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":' });
-    expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('INVALID_ARGUMENT');
+    // No function here serves HTTP routes: nothing reads a body, a POST is just not found.
+    const post = await fetch(`${base}/nope`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":' });
+    expect(post.status).toBe(404);
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain('im_service_errors_total{fn="route-private",code="NOT_FOUND"} 2');
+  });
+
+  it('matches its own endpoints as express routes did: HEAD, trailing slash, query, any case', async () => {
+    const head = await fetch(`${base}/health`, { method: 'HEAD' });
+    expect([head.status, await head.text()]).toEqual([200, '']);
+    for (const path of ['/health/', '/health?x=1', '/HEALTH']) expect((await fetch(`${base}${path}`)).status).toBe(200);
+    expect((await fetch(`${base}/health`, { method: 'POST' })).status).toBe(404);
   });
 });
 
