@@ -13,6 +13,11 @@
  * - Duplicates are counted from the server's "Records: n  Duplicates: d" info (multi-row
  *   statements) or the insert id (single row), whatever the client's FOUND_ROWS flag.
  * - A batch too large for one packet is several statements inside one transaction.
+ * - A lock conflict with another writer (deadlock, lock wait timeout: concurrent
+ *   transactions of this consumer, another replica during a rebalance, the cleanup job)
+ *   is retried at once on the same connection, a few times, before it is reported as
+ *   STORAGE_ERROR (retryable: the consumer's backoff then takes over, nothing is
+ *   dead-lettered).
  * - When the database rejects the batch for a row's content, the batch is bisected
  *   (each half in its own transaction) so only the poison row(s) are rejected and every
  *   other row is written; a transient error aborts and the caller retries everything.
@@ -20,8 +25,9 @@
 import type { PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import { ImError } from '../errors';
 import { isolate } from '../bus/isolate';
+import { sleep } from '../runtime/timeout';
 import type { Pool } from './mysql';
-import { classifyWriteError } from './write-errors';
+import { classifyWriteError, isLockConflict } from './write-errors';
 
 export interface OfflineMessageRow {
   readonly userId: string;
@@ -54,11 +60,22 @@ export interface StatementLimits {
 
 const DEFAULT_LIMITS: StatementLimits = { maxRows: 2000, maxBytes: 4 * 1024 * 1024 };
 
+/** Immediate re-runs of a transaction that lost a lock conflict (the winner holds its locks for milliseconds). */
+export const LOCK_CONFLICT_RETRIES = 4;
+
 const INSERT_SQL =
   'INSERT INTO offline_messages (user_id, msg_id, sender_id, conversation_type, conversation_id, sequence_number, ' +
   'content, metadata, client_timestamp, created_at, expires_at) VALUES ? ON DUPLICATE KEY UPDATE msg_id = msg_id';
 
-const STRICT_SQL = "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES')";
+/**
+ * Once per connection: strict mode (a bad value is an error, never a truncated row), and
+ * a lock wait bounded well below the handler's timeout (the server's default is 50 s):
+ * an insert that waits that long is stuck behind a foreign transaction, and is better
+ * re-run than left waiting.
+ */
+const SESSION_SQL =
+  "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES'), " +
+  'innodb_lock_wait_timeout = 5';
 
 const toValues = (r: OfflineMessageRow): unknown[] => [
   r.userId,
@@ -113,8 +130,10 @@ export function insertedBy(result: Pick<ResultSetHeader, 'info' | 'insertId' | '
 }
 
 export class OfflineMessageStore {
-  /** Connections already switched to strict mode (keyed by the driver's connection). */
+  /** Connections already given SESSION_SQL (keyed by the driver's connection). */
   readonly #strict = new WeakSet<object>();
+  /** Transactions re-run after a lock conflict (deadlock, lock wait timeout). */
+  lockRetries = 0;
 
   constructor(
     private readonly pool: Pool,
@@ -151,22 +170,34 @@ export class OfflineMessageStore {
     let healthy = true;
     try {
       if (!this.#strict.has(conn.connection)) {
-        await conn.query(STRICT_SQL);
+        await conn.query(SESSION_SQL);
         this.#strict.add(conn.connection);
       }
-      if (explicit) await conn.query('START TRANSACTION');
-      let inserted = 0;
-      for (const s of statements) {
-        const [result] = await conn.query<ResultSetHeader>(INSERT_SQL, [s.map(toValues)]);
-        inserted += insertedBy(result, s.length);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if (explicit) await conn.query('START TRANSACTION');
+          let inserted = 0;
+          for (const s of statements) {
+            const [result] = await conn.query<ResultSetHeader>(INSERT_SQL, [s.map(toValues)]);
+            inserted += insertedBy(result, s.length);
+          }
+          if (explicit) await conn.query('COMMIT');
+          this.lockRetries += attempt;
+          return inserted;
+        } catch (err) {
+          // A deadlock rolled the whole transaction back; a lock wait timeout only the
+          // statement: roll back either way, so a re-run starts from nothing.
+          if (explicit) await conn.query('ROLLBACK').catch(() => undefined);
+          if (!isLockConflict(err) || attempt >= LOCK_CONFLICT_RETRIES) throw err;
+          // A few ms, jittered, so the two losers of a conflict do not meet again.
+          await sleep(1 + Math.random() * 4 * (attempt + 1));
+        }
       }
-      if (explicit) await conn.query('COMMIT');
-      return inserted;
     } catch (err) {
       const e = classifyWriteError(err, 'offline messages write');
-      if (explicit) await conn.query('ROLLBACK').catch(() => undefined);
-      // After a transient failure the connection may be half-dead: do not pool it again.
-      healthy = !e.retryable;
+      // After a connection failure it may be half-dead: do not pool it again (a lock
+      // conflict leaves it healthy).
+      healthy = !e.retryable || isLockConflict(err);
       throw e;
     } finally {
       if (healthy) conn.release();

@@ -22,6 +22,16 @@ export const CONTENT_ERRNOS: ReadonlySet<number> = new Set([
   4025, // ER_CONSTRAINT_FAILED (MariaDB)
 ]);
 
+/**
+ * Lock conflicts between concurrent writers (same numbers on MySQL 8 and MariaDB): the
+ * server rolled the transaction (deadlock) or the statement (lock wait timeout) back and
+ * the same write may succeed at once; never a reason to dead-letter.
+ */
+export const LOCK_CONFLICT_ERRNOS: ReadonlySet<number> = new Set([
+  1205, // ER_LOCK_WAIT_TIMEOUT
+  1213, // ER_LOCK_DEADLOCK
+]);
+
 interface SqlErrorLike {
   errno?: number;
   code?: string;
@@ -32,6 +42,11 @@ interface SqlErrorLike {
 export function isContentError(err: unknown): boolean {
   const e = err as SqlErrorLike | null;
   return typeof e?.errno === 'number' && CONTENT_ERRNOS.has(e.errno);
+}
+
+export function isLockConflict(err: unknown): boolean {
+  const e = err as SqlErrorLike | null;
+  return typeof e?.errno === 'number' && LOCK_CONFLICT_ERRNOS.has(e.errno);
 }
 
 /** Wraps a driver error as the product error a consumer acts on. */

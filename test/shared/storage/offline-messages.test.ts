@@ -5,7 +5,7 @@
  * written), and an unreachable database reported as retryable STORAGE_ERROR.
  */
 import { OfflineMessageStore, insertedBy, splitStatements, type OfflineMessageRow } from '../../../shared/storage/offline-messages';
-import { classifyWriteError } from '../../../shared/storage/write-errors';
+import { classifyWriteError, isLockConflict } from '../../../shared/storage/write-errors';
 import { createMysqlPool } from '../../../shared/storage/mysql';
 import { testConfig } from '../../support/env';
 import { createScratchDb, rand, type ScratchDb } from '../../functions/persist-offline/support';
@@ -78,6 +78,41 @@ describe('OfflineMessageStore (real MariaDB)', () => {
     expect((await db.count()) - before).toBe(38);
   });
 
+  it('re-runs a transaction that lost a deadlock at once, on the same connection, and writes it', async () => {
+    const store = new OfflineMessageStore(db.pool);
+    const run = rand();
+    const [r1, r2] = [row(run, 1), row(run, 2)];
+    // Another writer holds r1 (and, being heavier, is not the deadlock's victim).
+    const other = await db.pool.getConnection();
+    try {
+      await other.query('START TRANSACTION');
+      await other.query(
+        'INSERT INTO offline_messages (user_id, msg_id, sender_id, conversation_type, conversation_id, sequence_number, ' +
+          'content, metadata, client_timestamp, created_at, expires_at) VALUES ?',
+        [[r1, ...Array.from({ length: 200 }, (_, i) => row(run, 1000 + i))].map((r) => [
+          r.userId, r.msgId, r.senderId, r.conversationType, r.conversationId, r.sequenceNumber,
+          r.content, r.metadata, r.clientTimestamp, r.createdAt, r.expiresAt,
+        ])],
+      );
+      // The store inserts r2, then waits for r1's lock...
+      const writing = store.write([r2, r1]);
+      await new Promise((r) => setTimeout(r, 300));
+      // ...and the other writer now wants r2: a deadlock, the store's transaction is rolled back.
+      const otherWaits = other.query(
+        'INSERT INTO offline_messages (user_id, msg_id, sender_id, conversation_type, conversation_id, sequence_number, ' +
+          "content, metadata, client_timestamp, created_at, expires_at) VALUES (?, ?, 's', 'private', 'p:s:u', 2, 'x', NULL, 1, 2, 3)",
+        [r2.userId, r2.msgId],
+      );
+      await otherWaits;
+      await new Promise((r) => setTimeout(r, 100));
+      await other.query('ROLLBACK');
+      await expect(writing).resolves.toEqual({ inserted: 2, duplicates: 0, rejected: [] });
+      expect(store.lockRetries).toBeGreaterThanOrEqual(1);
+    } finally {
+      other.release();
+    }
+  });
+
   it('reports an unreachable database as retryable STORAGE_ERROR', async () => {
     const pool = createMysqlPool({ ...config.db, host: '127.0.0.1', port: 1, connTimeoutMs: 1000 });
     try {
@@ -92,7 +127,8 @@ describe('OfflineMessageStore (real MariaDB)', () => {
 
   it('classifies server errors by content versus availability', () => {
     expect(classifyWriteError({ errno: 1406, message: 'too long' }, 'w').code).toBe('INVALID_PAYLOAD');
-    expect(classifyWriteError({ errno: 1213, message: 'deadlock' }, 'w').code).toBe('STORAGE_ERROR');
+    expect(classifyWriteError({ errno: 1213, message: 'deadlock' }, 'w')).toMatchObject({ code: 'STORAGE_ERROR', retryable: true });
+    expect(isLockConflict({ errno: 1213 }) && isLockConflict({ errno: 1205 }) && !isLockConflict({ errno: 1406 })).toBe(true);
     expect(classifyWriteError({ code: 'ECONNREFUSED', message: 'refused' }, 'w').code).toBe('STORAGE_ERROR');
     expect(insertedBy({ info: 'Records: 10  Duplicates: 4  Warnings: 0', insertId: 1, affectedRows: 14 }, 10)).toBe(6);
   });
