@@ -8,16 +8,23 @@
 // already answers, and only waits for / sets up servers that env vars point elsewhere
 // (DB_HOST, REDIS_ADDR, ETCD_ENDPOINTS, KAFKA_BROKERS). It also creates the app database
 // and user and the Kafka topics of shared/bus/topics.json. See docs/local-stack.md.
+// On request only, a MySQL 8 server for the compatibility tests (docs/mysql8.md).
 //
-//   node scripts/stack.mjs up | down | status | stop <svc> | start <svc>
-//   svc: mariadb, redis, etcd, kafka
+//   node scripts/stack.mjs up [svc...] | down [svc...] | status | stop <svc> | start <svc>
+//   svc: mariadb, redis, etcd, kafka (the default set), mysql8 (only when named)
 import { STATE, TIMEOUT_MS, aptInstall, fmtAddr, lock, missingPackages, note, ownPid, portOpen, spawnDetached, stopPid, waitFor, withTimeout } from './stack/util.mjs';
 import mariadb from './stack/mariadb.mjs';
 import redis from './stack/redis.mjs';
 import etcd from './stack/etcd.mjs';
 import kafka from './stack/kafka.mjs';
+import mysql8 from './stack/mysql8.mjs';
 
-const SERVICES = { mariadb, redis, etcd, kafka };
+const SERVICES = { mariadb, redis, etcd, kafka, mysql8 };
+// What `up` and `npm start` need. mysql8 starts only when named; `down` and `status` include
+// it only while this script's process runs (pid file), so they stay quiet where it is unused.
+const DEFAULT = ['mariadb', 'redis', 'etcd', 'kafka'];
+const OPTIONAL = ['mysql8'];
+const withOwnOptional = () => [...DEFAULT, ...OPTIONAL.filter((n) => ownPid(n, SERVICES[n].marker))];
 const secs = (t0) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 const row = (name, addr, what) => `${name.padEnd(8)} ${addr.padEnd(16)} ${what}`;
 
@@ -99,7 +106,7 @@ async function down(names, { strict = false } = {}) {
 
 async function status() {
   console.log(`state: ${STATE}`);
-  const plans = await survey(Object.keys(SERVICES));
+  const plans = await survey(withOwnOptional());
   await Promise.all(plans.map(async (p) => {
     if (!p.open && !p.pid) return;
     try { await withTimeout(p.svc.ping(p.t), 5000, 'ping'); p.answers = 'answers'; } catch (e) { p.answers = `port open, not answering: ${e.message}`; }
@@ -111,14 +118,15 @@ async function status() {
   return 0;
 }
 
-const [cmd, svc] = process.argv.slice(2);
-const usage = 'usage: node scripts/stack.mjs up | down | status | stop <svc> | start <svc>   (svc: mariadb, redis, etcd, kafka)';
+const [cmd, ...svcs] = process.argv.slice(2);
+const [svc] = svcs;
+const usage = `usage: node scripts/stack.mjs up [svc...] | down [svc...] | status | stop <svc> | start <svc>   (svc: ${Object.keys(SERVICES).join(', ')})`;
 let code;
 try {
-  if ((cmd === 'stop' || cmd === 'start') && !SERVICES[svc]) { console.error(usage); code = 2; }
-  else if (cmd === 'up') code = await up(Object.keys(SERVICES));
+  if (((cmd === 'stop' || cmd === 'start') && (!SERVICES[svc] || svcs.length > 1)) || svcs.some((n) => !SERVICES[n])) { console.error(usage); code = 2; }
+  else if (cmd === 'up') code = await up(svcs.length ? svcs : DEFAULT);
   else if (cmd === 'start') code = await up([svc]);
-  else if (cmd === 'down') code = await down(Object.keys(SERVICES));
+  else if (cmd === 'down') code = await down(svcs.length ? svcs : withOwnOptional());
   else if (cmd === 'stop') code = await down([svc], { strict: true });
   else if (cmd === 'status') code = await status();
   else { console.error(usage); code = 2; }
