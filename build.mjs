@@ -255,6 +255,9 @@ function launched(name, code) {
   // A line terminator other than \n would end a `//` comment early (or not be
   // restored): esbuild writes ASCII, so none is expected.
   if (/[\r\u2028\u2029]/.test(code)) throw new Error(`${name}: the bundle has a \\r, U+2028 or U+2029 line terminator`);
+  // The launcher decodes index.js as latin1: esbuild's default charset (ascii) escapes
+  // everything else, and this keeps it that way.
+  if (/[^\x00-\x7f]/.test(code)) throw new Error(`${name}: the bundle has a non-ASCII character`);
   return `${launcher}\n${code.replace(/^/gm, '//')}`;
 }
 /** Other bundles have no cache: the image build's cache step must not run them. */
