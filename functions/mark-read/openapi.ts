@@ -83,30 +83,40 @@ export class OpenApi {
    * typed input is in `res.locals.input` (read it with `inputOf`).
    */
   validate(operationId: string): RequestHandler {
-    const op = this.operation(operationId);
+    this.operation(operationId);
     return (req, res, next) => {
-      // Compiled at the operation's first request: compiling all of them at start was
-      // most of the rest of mark-read's cold start (every operation compiling is tested).
-      const v = this.#compiled(operationId);
-      const params: Record<string, unknown> = { ...(req.params as Record<string, unknown>) };
-      const query: Record<string, unknown> = { ...(req.query as Record<string, unknown>) };
-      check(v.params, params, 'path');
-      check(v.query, query, 'query');
-      let body: unknown = req.body;
-      if (op.body) {
-        if (body === undefined) {
-          if (op.body.required) {
-            throw new ImError('INVALID_ARGUMENT', 'a JSON body (Content-Type: application/json) is required', {
-              details: { field: 'body' },
-            });
-          }
-          body = {};
-        }
-        check(v.body as ValidateFunction, body, 'body');
-      }
-      res.locals['input'] = { params, query, body } satisfies RequestInput;
+      res.locals['input'] = this.input(operationId, { params: req.params, query: req.query, body: req.body });
       next();
     };
+  }
+
+  /**
+   * Validates one request's parts (path parameters and query as parsed strings, the
+   * parsed JSON body or undefined) against its operation: the typed input, or
+   * INVALID_ARGUMENT naming the first offending field.
+   */
+  input(operationId: string, raw: { params: object; query: object; body: unknown }): RequestInput {
+    const op = this.operation(operationId);
+    // Compiled at the operation's first request: compiling all of them at start was
+    // most of the rest of mark-read's cold start (every operation compiling is tested).
+    const v = this.#compiled(operationId);
+    const params: Record<string, unknown> = { ...(raw.params as Record<string, unknown>) };
+    const query: Record<string, unknown> = { ...(raw.query as Record<string, unknown>) };
+    check(v.params, params, 'path');
+    check(v.query, query, 'query');
+    let body: unknown = raw.body;
+    if (op.body) {
+      if (body === undefined) {
+        if (op.body.required) {
+          throw new ImError('INVALID_ARGUMENT', 'a JSON body (Content-Type: application/json) is required', {
+            details: { field: 'body' },
+          });
+        }
+        body = {};
+      }
+      check(v.body as ValidateFunction, body, 'body');
+    }
+    return { params, query, body };
   }
 
   /** Validates a response body against the document (tests). Returns error text or undefined. */

@@ -4,11 +4,16 @@
  * when they name the caller; any other user is PERMISSION_DENIED.
  */
 import type { Response } from 'express';
-import { principalOf } from '../../shared/auth/jwt';
+import { principalOf, type Principal } from '../../shared/auth/jwt';
 import { ImError } from '../../shared/errors';
 
 export function callerOf(res: Response, legacy: Record<string, string | undefined> = {}): string {
-  const caller = principalOf(res).userId;
+  return callerFrom(principalOf(res), legacy);
+}
+
+/** callerOf for a principal in hand (routes served outside express). */
+export function callerFrom(principal: Principal, legacy: Record<string, string | undefined> = {}): string {
+  const caller = principal.userId;
   for (const [field, value] of Object.entries(legacy)) {
     if (value !== undefined && value !== caller) {
       throw new ImError('PERMISSION_DENIED', `${field} must be the authenticated user`, { details: { field } });

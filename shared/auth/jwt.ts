@@ -21,6 +21,7 @@ export const USER_ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
 /** How long a verified token is trusted without checking it again (capped by its exp). */
 const VERIFIED_TTL_MS = 60_000;
 const VERIFIED_MAX = 10_000;
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
 
 export class JwtAuth {
   readonly #secret: Uint8Array;
@@ -73,17 +74,24 @@ export class JwtAuth {
       .sign(this.#secret);
   }
 
-  /** Express middleware: sets `res.locals.principal` or fails with UNAUTHENTICATED. */
+  /**
+   * The principal of an `Authorization: Bearer <jwt>` header value: UNAUTHENTICATED when
+   * it is missing, malformed or does not verify; PERMISSION_DENIED for a user token
+   * where `admin` is asked for.
+   */
+  async authenticate(header: string | undefined, options: { admin?: boolean } = {}): Promise<Principal> {
+    const m = BEARER.exec(header ?? '');
+    if (!m) throw new ImError('UNAUTHENTICATED', 'missing or malformed bearer token');
+    const principal = await this.verify(m[1] as string);
+    if (options.admin && !principal.admin) throw new ImError('PERMISSION_DENIED', 'admin token required');
+    return principal;
+  }
+
+  /** Express middleware: sets `res.locals.principal` or fails as `authenticate` does. */
   middleware(options: { admin?: boolean } = {}) {
     return (req: Request, res: Response, next: NextFunction): void => {
-      const header = req.headers.authorization ?? '';
-      const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(header);
-      if (!m) return next(new ImError('UNAUTHENTICATED', 'missing or malformed bearer token'));
-      this.verify(m[1] as string).then(
+      this.authenticate(req.headers.authorization, options).then(
         (principal) => {
-          if (options.admin && !principal.admin) {
-            return next(new ImError('PERMISSION_DENIED', 'admin token required'));
-          }
           res.locals['principal'] = principal;
           next();
         },

@@ -1,6 +1,7 @@
 /**
  * The host's HTTP request listener, on node:http alone: /health (liveness), /ready (each
- * needed dependency and worker), /stats and /metrics; every other request goes to the
+ * needed dependency and worker), /stats and /metrics, then the functions' direct GET
+ * routes (hot reads served without express's cost); every other request goes to the
  * functions' routes (./http, an express app) or, when no function in the process serves
  * HTTP routes, is answered NOT_FOUND. So route-private, route-group and the consumers
  * start without evaluating express and its dependencies (build.mjs leaves them out of
@@ -8,6 +9,7 @@
  * render theirs: `{ error: { code, message } }` with the mapped status.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import { ImError, toHttpError } from '../errors';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -29,6 +31,22 @@ export interface HostHttpOptions {
   metricsEnabled?: boolean;
   /** The functions' HTTP routes, when any function in the process serves some. */
   routes?: RequestListener;
+  /** Hot GET routes of those answered here, by path (shared/runtime/types.ts, DirectGetRoute). */
+  direct?: ReadonlyMap<string, (req: IncomingMessage, query: ParsedUrlQuery) => Promise<unknown>>;
+}
+
+/**
+ * A request a direct route may take: GET or HEAD, no body (express would parse one,
+ * and may refuse it), and a target of path and query only (no fragment, no white
+ * space: express's URL parsing takes a slower, different path for those).
+ */
+function directCandidate(req: IncomingMessage): boolean {
+  return (
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    req.headers['transfer-encoding'] === undefined &&
+    req.headers['content-length'] === undefined &&
+    /^\/[^#\s\u00a0\ufeff]*$/.test(req.url ?? '')
+  );
 }
 
 type Endpoint = (res: ServerResponse) => void | Promise<void>;
@@ -92,6 +110,18 @@ export function hostRequestListener(opts: HostHttpOptions): RequestListener {
       Promise.resolve()
         .then(() => endpoint(res))
         .catch((err: unknown) => fail(res, err));
+      return;
+    }
+    const direct = opts.direct && opts.direct.size > 0 && directCandidate(req) ? opts.direct.get(pathOf(req.url)) : undefined;
+    if (direct) {
+      const url = req.url as string;
+      const q = url.indexOf('?');
+      Promise.resolve()
+        .then(() => direct(req, parseQuery(q < 0 ? '' : url.slice(q + 1))))
+        .then(
+          (body) => sendJson(res, 200, body),
+          (err: unknown) => fail(res, err),
+        );
     } else if (opts.routes) {
       opts.routes(req, res);
     } else {

@@ -16,7 +16,7 @@ import { Dependencies, type DependencyName, type DependencyStatus } from './deps
 import { startGrpcServer, stopGrpcServer } from './grpc';
 import { hostRequestListener } from './health-http';
 import { createRoutesApp } from './http';
-import type { FunctionDefinition, FunctionInstance, GrpcService, Worker } from './types';
+import type { DirectGetRoute, FunctionDefinition, FunctionInstance, GrpcService, Worker } from './types';
 
 export interface HostOptions {
   config: Config;
@@ -61,6 +61,11 @@ export class Host {
     }
     const fnLabel = this.opts.functions.map((f) => f.name).join(',');
     const routers = this.#instances.flatMap((i) => (i.http ? [i.http as Router] : []));
+    const direct = new Map<string, DirectGetRoute['handle']>();
+    for (const route of this.#instances.flatMap((i) => i.directGet ?? [])) {
+      if (direct.has(route.path)) throw new Error(`two functions answer GET ${route.path} directly`);
+      direct.set(route.path, (req, query) => route.handle(req, query));
+    }
     const listener = hostRequestListener({
       health: {
         dependencies: () => this.dependencies(),
@@ -72,6 +77,7 @@ export class Host {
       logger,
       fnLabel,
       metricsEnabled: config.observability.metricsEnabled,
+      direct,
       // Only a process with HTTP routes builds (and a bundle carries) the express app.
       ...(routers.length > 0
         ? { routes: createRoutesApp({ routers, metrics: this.metrics, logger, bodyLimit: config.server.httpBodyLimit, fnLabel }) }
