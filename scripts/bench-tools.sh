@@ -1,11 +1,29 @@
 #!/bin/sh
-# Installs the load generator the gRPC benchmarks need — ghz — at a pinned version
-# with `go install` (the Go module proxy is reachable where the internet is not), into
-# a cache outside git. Reuses what is there; prints the path of the ghz binary.
+# Installs the load generators the benchmarks need and prints the path of one:
+#  - ghz (gRPC benchmarks, the default) at a pinned version with `go install` (the Go
+#    module proxy is reachable where the internet is not), into a cache outside git;
+#  - wrk (the HTTP benchmark) from the distribution's package (Debian's `wrk`), as a C
+#    load generator takes a fraction of the CPU autocannon (Node) needs on the 2 cores
+#    it shares with the server under test.
+# Reuses what is there.
 #
 #   scripts/bench-tools.sh            # ensure ghz, print its path
+#   scripts/bench-tools.sh wrk        # ensure wrk, print its path
 #   IM_TOOLS_BIN=/opt/bin scripts/bench-tools.sh
 set -eu
+
+if [ "${1:-ghz}" = wrk ]; then
+  if ! command -v wrk >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 || { echo "bench-tools: install wrk (4.x) with your package manager" >&2; exit 1; }
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO="sudo"
+    echo "bench-tools: installing wrk (apt-get)" >&2
+    # An old or empty package list does not know wrk yet: update once, then install.
+    $SUDO apt-get install -y -qq wrk >/dev/null 2>&1 || { $SUDO apt-get update -qq >&2 && $SUDO apt-get install -y -qq wrk >&2; }
+  fi
+  command -v wrk
+  exit 0
+fi
 
 # v0.121.0 is ghz's newest release; `@latest` resolves to an old v0.93.0 on the proxy,
 # hence the explicit pin.
