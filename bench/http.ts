@@ -16,9 +16,13 @@
  * autocannon remains the fallback where wrk cannot be installed (BENCH_TOOL=autocannon
  * forces it).
  *
+ * Then the unread count again at other connection counts (BENCH_SWEEP, default 8,32,64;
+ * BENCH_SWEEP_SECONDS each, default 8): how throughput and p99 follow the concurrency.
+ *
  * Knobs: BENCH_SECONDS (15), BENCH_CONNECTIONS (16), BENCH_TOOL (wrk | autocannon),
- * BENCH_THREADS (wrk threads, 1), BENCH_SCENARIOS (unread,inbox), BENCH_DB,
- * BENCH_REBUILD=1, BENCH_PROFILE=<dir> (CPU profile of the server).
+ * BENCH_THREADS (wrk threads, 1), BENCH_SCENARIOS (unread,inbox), BENCH_SWEEP ('' for
+ * none), BENCH_SWEEP_SECONDS, BENCH_DB, BENCH_REBUILD=1, BENCH_PROFILE=<dir> (CPU
+ * profile of the server).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -42,6 +46,8 @@ const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 const THREADS = Number(process.env['BENCH_THREADS'] ?? 1);
 const TOOL = process.env['BENCH_TOOL'] ?? 'wrk';
 const SCENARIOS = (process.env['BENCH_SCENARIOS'] ?? 'unread,inbox').split(',');
+const SWEEP = (process.env['BENCH_SWEEP'] ?? '8,32,64').split(',').filter((c) => c.trim() !== '').map(Number);
+const SWEEP_SECONDS = Number(process.env['BENCH_SWEEP_SECONDS'] ?? 8);
 const SPEC = { users: 10_000, perUser: 100, unreadPerUser: 20, groups: 500, groupSize: 20, logPerGroup: 40, version: 1 };
 const DAY = 86_400_000;
 /** bench/run.mjs runs benchmarks from the repository root. */
@@ -221,10 +227,16 @@ function pidOf(name: string): number | undefined {
 
 type LoadTool = { kind: 'wrk'; wrk: string } | { kind: 'autocannon' };
 
-async function autocannonLoad(port: number, path: string, tokens: string[], seconds: number): Promise<LoadResult> {
+/**
+ * The fallback. Every autocannon connection walks the token list from its start, so
+ * concurrent requests often name the same user and share one read in the unread-count
+ * batcher (2 distinct users a statement against wrk's 8 at 16 connections): it flatters
+ * the unread count. The wrk script hands tokens out in turn across connections.
+ */
+async function autocannonLoad(port: number, path: string, tokens: string[], seconds: number, connections: number): Promise<LoadResult> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
-    connections: CONNECTIONS,
+    connections,
     duration: seconds,
     requests: tokens.map((t) => ({ method: 'GET' as const, path, headers: { authorization: `Bearer ${t}` } })),
   });
@@ -246,14 +258,15 @@ async function load(
   path: string,
   tokens: string[],
   seconds: number,
+  connections = CONNECTIONS,
 ): Promise<Scenario> {
   const b0 = await unreadBatches(port);
   const c0 = { server: cpuSeconds(pids.server), gen: selfAndChildrenCpu(), db: cpuSeconds(pids.mariadb) };
   const t0 = process.hrtime.bigint();
   const result =
     tool.kind === 'wrk'
-      ? await runWrk({ wrk: tool.wrk, root, url: `http://127.0.0.1:${port}`, path, tokens, seconds, connections: CONNECTIONS, threads: THREADS })
-      : await autocannonLoad(port, path, tokens, seconds);
+      ? await runWrk({ wrk: tool.wrk, root, url: `http://127.0.0.1:${port}`, path, tokens, seconds, connections, threads: THREADS })
+      : await autocannonLoad(port, path, tokens, seconds, connections);
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cores = (d: number): number => Math.round((d / wall) * 100) / 100;
   const cpuCores = {
@@ -301,17 +314,26 @@ async function main(): Promise<void> {
     for (const s of all) await load(tool, pids, port, 'warm-up', s.path, tokens, 3);
     const scenarios: Scenario[] = [];
     for (const s of all) scenarios.push(await load(tool, pids, port, s.name, s.path, tokens, SECONDS));
-    const loadAfter = loadavg().map((l) => Math.round(l * 100) / 100);
-    console.log(`load generator: ${loadGenerator}, ${CONNECTIONS} connections, ${SECONDS} s per scenario`);
-    for (const s of scenarios) {
-      console.log(
-        `${s.name.padEnd(26)} ${String(s.requestsPerSecond).padStart(6)} req/s  p50 ${s.latencyMs.p50} ms  p99 ${s.latencyMs.p99} ms  ` +
-          `max ${s.latencyMs.max} ms  (${s.requests} requests, ${s.errors} errors, ${s.non2xx} non-2xx)  ` +
-          `cpu cores: server ${s.cpuCores.server}, load generator ${s.cpuCores.loadGenerator}, mariadb ${s.cpuCores.mariadb}` +
-          (s.unreadStatements ? `  (${s.unreadStatements.usersPerStatement} users per unread-count statement)` : ''),
-      );
+    const loadMid = loadavg().map((l) => Math.round(l * 100) / 100);
+    const unreadPath = all.find((s) => s.key === 'unread')?.path;
+    const connectionSweep: (Scenario & { connections: number })[] = [];
+    for (const c of unreadPath ? SWEEP : []) {
+      connectionSweep.push({ connections: c, ...(await load(tool, pids, port, `unread count, ${c} connections`, unreadPath as string, tokens, SWEEP_SECONDS, c)) });
     }
-    console.log(`load average before ${loadBefore.join(' ')}, after ${loadAfter.join(' ')}`);
+    const loadAfter = loadavg().map((l) => Math.round(l * 100) / 100);
+    const line = (s: Scenario): string =>
+      `${s.name.padEnd(26)} ${String(s.requestsPerSecond).padStart(6)} req/s  p50 ${s.latencyMs.p50} ms  p99 ${s.latencyMs.p99} ms  ` +
+      `max ${s.latencyMs.max} ms  (${s.requests} requests, ${s.errors} errors, ${s.non2xx} non-2xx)  ` +
+      `cpu cores: server ${s.cpuCores.server}, load generator ${s.cpuCores.loadGenerator}, mariadb ${s.cpuCores.mariadb}` +
+      (s.unreadStatements ? `  (${s.unreadStatements.usersPerStatement} users per unread-count statement)` : '');
+    console.log(`load generator: ${loadGenerator}, ${CONNECTIONS} connections, ${SECONDS} s per scenario`);
+    for (const s of scenarios) console.log(line(s));
+    console.log(`load average before ${loadBefore.join(' ')}, after the scenarios ${loadMid.join(' ')}`);
+    if (connectionSweep.length > 0) {
+      console.log(`connection sweep, ${SWEEP_SECONDS} s each:`);
+      for (const s of connectionSweep) console.log(line(s));
+      console.log(`load average after the sweep ${loadAfter.join(' ')}`);
+    }
     const unread = scenarios.find((s) => s.name === 'unread count');
     const targetMet =
       unread !== undefined && unread.requestsPerSecond >= 3000 && unread.latencyMs.p99 < 25 && unread.non2xx === 0 && unread.errors === 0;
@@ -319,9 +341,18 @@ async function main(): Promise<void> {
     const out = {
       benchmark: 'http',
       date: new Date().toISOString(),
-      params: { loadGenerator, seconds: SECONDS, connections: CONNECTIONS, tokens: tokens.length, database: DB, datasetReused: reused },
+      params: {
+        loadGenerator,
+        seconds: SECONDS,
+        connections: CONNECTIONS,
+        sweepSeconds: SWEEP_SECONDS,
+        tokens: tokens.length,
+        database: DB,
+        datasetReused: reused,
+      },
       dataset: { ...SPEC, inboxRows: SPEC.users * SPEC.perUser, groupLogRows: SPEC.groups * SPEC.logPerGroup },
       scenarios,
+      connectionSweep,
       target: { unreadCountRequestsPerSecond: 3000, unreadCountP99Ms: 25 },
       targetMet,
       machine: {
@@ -330,6 +361,7 @@ async function main(): Promise<void> {
         memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
         node: process.version,
         loadBefore,
+        loadAfterScenarios: loadMid,
         loadAfter,
         notes:
           'The load generator, the mark-read host (one Node process) and MariaDB/Redis/Kafka of the local stack share the machine; ' +
