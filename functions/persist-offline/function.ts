@@ -38,6 +38,7 @@ export const persistOffline: FunctionDefinition = {
       ...(pushes ? { pushes } : {}),
       ttlMs: config.messages.ttlMs,
       metrics,
+      writesInFlight: w.writesInFlight,
     });
     const worker = new BatchConsumer({
       name: 'persist-offline',

@@ -60,6 +60,11 @@ export class GroupCommit<I, O> {
     return { ...this.#stats };
   }
 
+  #done(): void {
+    this.#inFlight--;
+    this.#next();
+  }
+
   #next(): void {
     while (this.#inFlight < this.#concurrency && this.#queue.length > 0) {
       let take = 0;
@@ -74,10 +79,7 @@ export class GroupCommit<I, O> {
       this.#inFlight++;
       this.#stats.groups++;
       this.#stats.inputs += group.length;
-      void this.#runGroup(group).finally(() => {
-        this.#inFlight--;
-        this.#next();
-      });
+      void this.#runGroup(group);
     }
   }
 
@@ -86,9 +88,13 @@ export class GroupCommit<I, O> {
     try {
       outs = await this.#run(group.map((w) => w.input));
     } catch (err) {
+      this.#done();
       for (const w of group) w.reject(err);
       return;
     }
+    // The next group starts before this one's callers resume: their continuations (new
+    // batches decoded, push tasks built) would otherwise run while the server waits.
+    this.#done();
     for (let i = 0; i < group.length; i++) {
       const w = group[i] as Waiting<I, O>;
       if (i < outs.length) w.resolve(outs[i] as O);

@@ -28,13 +28,21 @@ export const OFFLINE_MESSAGE_SCHEMA = 'im.events.v1.OfflineMessage' as const;
 /** Rows per group transaction: a few default batches, about one statement (2000 rows). */
 export const DEFAULT_GROUP_ROWS = 2000;
 
+/**
+ * Group transactions in flight at once (OFFLINE_WRITES_IN_FLIGHT). Two keep the database
+ * busy while the consumer prepares the next statement, and let the push tasks of two
+ * transactions that finish together share one produce (docs/persist-offline.md,
+ * benchmark). Their lock conflicts (deadlocks on duplicates) are re-run by the store at once.
+ */
+export const DEFAULT_WRITES_IN_FLIGHT = 2;
+
 export interface PushTaskSink {
   /** Publishes durably or throws a retryable ImError (KAFKA_ERROR). */
   send(tasks: readonly OfflinePushTask[]): Promise<void>;
 }
 
 export interface PersistOfflineDeps {
-  readonly store: Pick<OfflineMessageStore, 'write'>;
+  readonly store: Pick<OfflineMessageStore, 'write'> & Partial<Pick<OfflineMessageStore, 'lockRetries'>>;
   /** Absent when PUSH_NOTIFICATION_ENABLED is false. */
   readonly pushes?: PushTaskSink;
   readonly ttlMs: number;
@@ -42,7 +50,7 @@ export interface PersistOfflineDeps {
   readonly clock?: () => number;
   /** Rows a group transaction gathers at most (whole batches; default DEFAULT_GROUP_ROWS). */
   readonly maxGroupRows?: number;
-  /** Group transactions in flight at once (default 1). */
+  /** Group transactions in flight at once (default DEFAULT_WRITES_IN_FLIGHT). */
   readonly writesInFlight?: number;
 }
 
@@ -67,19 +75,30 @@ export function createPersistOfflineHandler(deps: PersistOfflineDeps): PersistOf
   const clock = deps.clock ?? Date.now;
   const sink = deps.pushes;
   let pushTasks = 0;
-  // Stage 1: one transaction at a time (concurrent inserts into the same indexes only
-  // contend for their latches); stage 2, the push tasks of the previous transaction,
-  // runs meanwhile.
+  // Stage 1: the group transactions, DEFAULT_WRITES_IN_FLIGHT at a time; stage 2, the
+  // push tasks of those that finished, runs meanwhile. A transaction's batches resolve
+  // only once those of the transactions started before it have (written or failed): push
+  // tasks then leave in write order, so a recipient's tasks follow its offsets.
+  // (Commits follow offset order anyway: BatchConsumer commits a partition's batches in
+  // order, whichever transaction wrote them.)
+  let earlier: Promise<void> = Promise.resolve();
   const writes = new GroupCommit<Accepted, Refused>(
     async (batches) => {
       const rows = batches.length === 1 ? (batches[0] as Accepted).rows : batches.flatMap((b) => b.rows);
-      const outcome = await deps.store.write(rows);
+      const before = earlier;
+      const written = deps.store.write(rows);
+      earlier = written.then(
+        () => before,
+        () => before,
+      );
+      const outcome = await written;
+      await before;
       deps.metrics?.offlineStored.inc(outcome.inserted);
       deps.metrics?.duplicatesSkipped.inc(outcome.duplicates);
       const refused = outcome.rejected.length === 0 ? NONE : new Map(outcome.rejected.map((r) => [r.row, r.error] as const));
       return batches.map(() => refused);
     },
-    { concurrency: deps.writesInFlight ?? 1, maxWeight: deps.maxGroupRows ?? DEFAULT_GROUP_ROWS, weight: (b) => b.rows.length },
+    { concurrency: deps.writesInFlight ?? DEFAULT_WRITES_IN_FLIGHT, maxWeight: deps.maxGroupRows ?? DEFAULT_GROUP_ROWS, weight: (b) => b.rows.length },
   );
   const pushes = sink
     ? new GroupCommit<readonly OfflineMessage[], void>(async (stored) => {
@@ -125,6 +144,7 @@ export function createPersistOfflineHandler(deps: PersistOfflineDeps): PersistOf
       return {
         writeGroups: w.groups,
         writeGroupBatches: w.inputs,
+        writeLockRetries: deps.store.lockRetries ?? 0,
         ...(p ? { pushGroups: p.groups, pushTasks } : {}),
       };
     },

@@ -92,6 +92,8 @@ export function loadConfig(env: Env = process.env) {
       retryBackoffMs: durations(env, 'RETRY_BACKOFF', '1s,2s,4s,8s,16s'),
       /** offline_msg partitions one consumer writes at the same time (one DB connection each). */
       partitionsConcurrently: int(env, 'OFFLINE_PARTITIONS_CONCURRENTLY', 4, 1, 64),
+      /** persist-offline group transactions in flight at once (docs/persist-offline.md). */
+      writesInFlight: int(env, 'OFFLINE_WRITES_IN_FLIGHT', 2, 1, 8),
     },
     messages: {
       ttlMs: duration(env, 'MESSAGE_TTL', '168h', 1000),
