@@ -6,21 +6,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { IS_ROOT, STATE, fatal, parseAddr, paths, run, target, which } from './util.mjs';
+import { connect, db, denied, ident, setupSql } from './app-db.mjs';
 
 const P = paths('mariadb');
 // MySQL 8's default sql_mode (as in shared/storage/mysql.ts): MariaDB's lacks ONLY_FULL_GROUP_BY,
 // so without it a GROUP BY that MySQL 8 refuses passes every test here (docs/mysql8.md).
 const MYSQL8_SQL_MODE = 'ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
-const db = () => ({
-  name: process.env.DB_NAME || 'im_chat',
-  user: process.env.DB_USER || 'im_service',
-  password: process.env.DB_PASSWORD ?? 'im_service_password',
-});
-// access denied (db, user, no password), unknown database, host not allowed: the server answers but says no
-const DENIED = new Set([1044, 1045, 1049, 1130, 1698]);
-const denied = (e) => DENIED.has(e.errno) || e.sqlState === '28000';
-const str = (s) => `'${String(s).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-const ident = (s) => `\`${String(s).replace(/`/g, '``')}\``;
 
 /** mariadbd drops to the mysql user when we are root, and mysql cannot enter a 0700 home
  * (e.g. /root). Then the data lives in /var/lib/im-functions/<hash of STATE>, linked from STATE. */
@@ -42,24 +33,6 @@ function pickServerDir() {
 }
 const files = (root = serverDir()) => ({ root, data: path.join(root, 'data'), sock: path.join(root, 'mysqld.sock') });
 const adminUser = () => (IS_ROOT ? 'root' : os.userInfo().username);
-
-function setupSql() {
-  const { name, user, password } = db();
-  const lines = [`CREATE DATABASE IF NOT EXISTS ${ident(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`];
-  for (const host of ['%', 'localhost', '127.0.0.1']) {
-    const who = `${str(user)}@${str(host)}`;
-    lines.push(`CREATE USER IF NOT EXISTS ${who} IDENTIFIED BY ${str(password)};`,
-      `ALTER USER ${who} IDENTIFIED BY ${str(password)};`,
-      `GRANT ALL PRIVILEGES ON *.* TO ${who};`); // tests create throwaway databases
-  }
-  return lines.join('\n');
-}
-
-async function connect(t, database) {
-  const { default: mysql } = await import('mysql2/promise');
-  const { user, password } = db();
-  return mysql.createConnection({ host: t.dial, port: t.port, user, password, database, connectTimeout: 3000 });
-}
 
 export default {
   name: 'mariadb',

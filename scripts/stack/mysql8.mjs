@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { IS_ROOT, STATE, aptInstall, fatal, note, paths, run, target, which } from './util.mjs';
+import { connect, db, denied, ident, setupSql } from './app-db.mjs';
 
 const VERSION = '8.0.15';
 const JAR = {
@@ -22,36 +23,9 @@ const INITIALISED = path.join(P.dir, '.initialised');
 // Shared libraries mysqld loads from the system (ldd), and the Debian packages that hold them.
 const LIB_PACKAGES = { 'libaio.so.1': 'libaio1', 'libnuma.so.1': 'libnuma1', 'libcrypt.so.1': 'libcrypt1' };
 
-const db = () => ({
-  name: process.env.DB_NAME || 'im_chat',
-  user: process.env.DB_USER || 'im_service',
-  password: process.env.DB_PASSWORD ?? 'im_service_password',
-});
-const DENIED = new Set([1044, 1045, 1049, 1130]);
-const denied = (e) => DENIED.has(e.errno) || e.sqlState === '28000';
-const str = (s) => `'${String(s).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-const ident = (s) => `\`${String(s).replace(/`/g, '``')}\``;
 // mysqld refuses to run as root unless told to; as root the files stay root's, so no directory
 // needs to be opened to another user (unlike MariaDB, which drops to `mysql`).
 const userArgs = () => (IS_ROOT ? ['--user=root'] : []);
-
-function setupSql() {
-  const { name, user, password } = db();
-  const lines = [`CREATE DATABASE IF NOT EXISTS ${ident(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`];
-  for (const host of ['%', 'localhost', '127.0.0.1']) {
-    const who = `${str(user)}@${str(host)}`;
-    lines.push(`CREATE USER IF NOT EXISTS ${who} IDENTIFIED BY ${str(password)};`,
-      `ALTER USER ${who} IDENTIFIED BY ${str(password)};`,
-      `GRANT ALL PRIVILEGES ON *.* TO ${who};`); // tests create throwaway databases
-  }
-  return lines.join('\n');
-}
-
-async function connect(t, database) {
-  const { default: mysql } = await import('mysql2/promise');
-  const { user, password } = db();
-  return mysql.createConnection({ host: t.dial, port: t.port, user, password, database, connectTimeout: 3000 });
-}
 
 /** The pinned jar from Maven Central, checked against its sha256, unpacked into a temp dir renamed into place. */
 async function installServer() {
