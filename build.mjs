@@ -29,26 +29,58 @@ const ENTRIES = [
 const ETCD_PROTO = join(root, 'node_modules/etcd3/proto/rpc.proto');
 const ETCD_LOAD = /\(0, proto_loader_1\.loadSync\)\(`\$\{__dirname\}\/\.\.\/proto\/rpc\.proto`, (\{[^}]*\})\);/;
 const ETCD_OPTIONS = '{ keepCase: true, longs: String, enums: String, defaults: true, oneofs: true }';
+// protobufjs generates each message type's constructor, encoder, decoder and converters
+// with `new Function` at the type's first message, and a V8 code cache cannot hold such
+// code: every cold start compiled them again (route-private's and fanout-group's first
+// registry read and watch, and every /ready). For the messages of the calls our registry
+// and health check make, the same functions are generated here, from the same protobufjs
+// (util.codegen's source), and become bundle code; their types come from a root of just
+// those messages. Other calls keep protobufjs's run-time path on the full root.
+const ETCD_HOT_METHODS = ['/etcdserverpb.KV/Range', '/etcdserverpb.KV/Txn', '/etcdserverpb.Watch/Watch', '/etcdserverpb.Maintenance/Status'];
 // The module etcd3 gets: `services` rows are [service, [[method, path, requestStream,
-// responseStream, requestType, responseType, originalName], ...]].
-const etcdDefinitionModule = (json, services) => `"use strict";
-const { Root } = require("protobufjs/light");
-const root = Root.fromJSON(${JSON.stringify(json)});
+// responseStream, requestType, responseType, originalName], ...]]; `codecs` rows are
+// [type, source of [ctor, encode, decode, fromObject, toObject] factories].
+const etcdDefinitionModule = (json, hotJson, codecs, services) => `"use strict";
+const { Root, Reader, Writer, util } = require("protobufjs/light");
+// Factories of the functions protobufjs would generate (Type#setup, Type#ctor), with
+// the scope it passes them.
+const CODECS = [${codecs.map(([name, source]) => `[${JSON.stringify(name)}, ${source}]`).join(',\n')}];
+let hot;
+let full;
+function hotRoot() {
+  if (hot) return hot;
+  hot = new Root().addJSON(${JSON.stringify(hotJson.nested)});
+  for (const [name, [ctor, encode, decode, fromObject, toObject]] of CODECS) {
+    const type = hot.lookupType(name);
+    // The constructor first: resolving a field puts its default on the constructor's
+    // prototype, and would generate the constructor if it were not set.
+    type.ctor = ctor();
+    const types = type.fieldsArray.map((f) => f.resolve().resolvedType);
+    type.encode = encode(Writer, types, util);
+    type.decode = decode(Reader, types, util);
+    type.fromObject = fromObject(types, util);
+    type.toObject = toObject(types, util);
+  }
+  return hot;
+}
+const HOT = new Set(CODECS.map(([name]) => name));
 // Types are looked up and resolved at their first message, not all of them at start:
 // a router uses a handful of etcd's hundred messages (protobufjs resolves a type's
-// fields when it sets the type up).
+// fields when it sets the type up). Hence addJSON rather than Root.fromJSON, which
+// resolves every type and so generates every type's constructor.
+const lookupType = (name) => (HOT.has(name) ? hotRoot() : (full ??= new Root().addJSON(${JSON.stringify(json.nested)}))).lookupType(name);
 const options = ${ETCD_OPTIONS};
 const serializer = (name) => {
   let type;
   return function serialize(arg) {
-    type ??= root.lookupType(name);
+    type ??= lookupType(name);
     if (Array.isArray(arg)) throw new Error("Failed to serialize message: expected object with " + type.name + " structure, got array instead");
     return type.encode(type.fromObject(arg)).finish();
   };
 };
 const deserializer = (name) => {
   let type;
-  return function deserialize(buf) { type ??= root.lookupType(name); return type.toObject(type.decode(buf), options); };
+  return function deserialize(buf) { type ??= lookupType(name); return type.toObject(type.decode(buf), options); };
 };
 const definition = {};
 for (const [service, methods] of ${JSON.stringify(services)}) {
@@ -66,6 +98,38 @@ const fromProtoLoader = async () => {
   const loader = createRequire(join(root, 'node_modules/etcd3/package.json')).resolve('@grpc/proto-loader');
   return createRequire(loader);
 };
+/** The bundle's protobufjs/light (resolved as the module above resolves it). */
+const bundledProtobuf = async () => (await import('node:module')).createRequire(join(root, 'build.mjs'))('protobufjs/light');
+/** The message and enum types the hot methods' messages reach through their fields. */
+function etcdHotTypes(parsed, protobuf) {
+  const names = new Set();
+  const visit = (type) => {
+    const name = type.fullName.slice(1);
+    if (names.has(name)) return;
+    names.add(name);
+    if (type instanceof protobuf.Type) for (const f of type.fieldsArray) if (f.resolve().resolvedType) visit(f.resolvedType);
+  };
+  for (const path of ETCD_HOT_METHODS) {
+    const [, service, method] = path.split('/');
+    const m = parsed.lookupService(service).methods[method];
+    if (!m) throw new Error(`build.mjs ETCD_HOT_METHODS: no ${path} in etcd3's rpc.proto`);
+    visit(m.resolvedRequestType);
+    visit(m.resolvedResponseType);
+  }
+  return names;
+}
+/** The JSON of just `names` (a message kept only as a namespace holds none of its fields). */
+function etcdJsonSubset(json, names, prefix = '') {
+  const nested = {};
+  for (const [key, value] of Object.entries(json.nested ?? {})) {
+    const name = prefix ? `${prefix}.${key}` : key;
+    const inner = etcdJsonSubset(value, names, name);
+    if (names.has(name)) nested[key] = { ...value, ...(inner.nested ? { nested: inner.nested } : {}) };
+    else if (inner.nested) nested[key] = inner;
+    if (names.has(name) && !inner.nested) delete nested[key].nested;
+  }
+  return Object.keys(nested).length > 0 ? { nested } : {};
+}
 async function etcdDefinition() {
   const req = await fromProtoLoader();
   const protobuf = req('protobufjs');
@@ -83,9 +147,43 @@ async function etcdDefinition() {
     }
   };
   walk(parsed);
-  const contents = etcdDefinitionModule(parsed.toJSON(), services);
+  const json = parsed.toJSON();
+  if (json.options) throw new Error('build.mjs: etcd3 rpc.proto has root options; the definition module drops them');
+  const hotNames = etcdHotTypes(parsed, protobuf);
+  const hotJson = etcdJsonSubset(json, hotNames);
+  // Generated from the root the bundle builds, by the protobufjs the bundle carries.
+  const light = await bundledProtobuf();
+  const hot = light.Root.fromJSON(hotJson);
+  hot.resolveAll();
+  const codecs = [];
+  for (const name of [...hotNames].sort()) {
+    const type = hot.lookup(name);
+    if (!(type instanceof light.Type)) continue;
+    if (light.wrappers[`.${name}`]) throw new Error(`build.mjs: ${name} has a protobufjs wrapper; leave it to the run-time path`);
+    const factory = (params, gen) => `function (${params}) { return ${gen.toString()}; }`;
+    codecs.push([name, `[${[
+      factory('', light.Type.generateConstructor(type)),
+      factory('Writer, types, util', light.encoder(type)),
+      factory('Reader, types, util', light.decoder(type)),
+      factory('types, util', light.converter.fromObject(type)),
+      factory('types, util', light.converter.toObject(type)),
+    ].join(',\n')}]`]);
+  }
+  const contents = etcdDefinitionModule(json, hotJson, codecs, services);
   await checkEtcdDefinition(contents, services, protobuf);
   return contents;
+}
+/** Runs fn with the global Function constructor (protobufjs's util.codegen) throwing. */
+function withoutCodeGeneration(fn) {
+  const saved = globalThis.Function;
+  globalThis.Function = function Function() {
+    throw new Error('etcd3 definition: a hot method generated code at run time (build.mjs ETCD_HOT_METHODS)');
+  };
+  try {
+    return fn();
+  } finally {
+    globalThis.Function = saved;
+  }
 }
 /** Our definition against proto-loader's for the same file: methods and bytes both ways. */
 async function checkEtcdDefinition(contents, services, protobuf) {
@@ -111,12 +209,15 @@ async function checkEtcdDefinition(contents, services, protobuf) {
       for (const k of ['path', 'requestStream', 'responseStream', 'originalName']) {
         if (a?.[k] !== b?.[k]) throw new Error(`etcd3 definition: ${service}.${name}.${k} is ${a?.[k]}, proto-loader says ${b?.[k]}`);
       }
+      // The hot methods' messages must not reach protobufjs's code generation.
+      const ourCall = ETCD_HOT_METHODS.includes(a.path) ? withoutCodeGeneration : (fn) => fn();
       for (const [side, type] of [['request', requestType], ['response', responseType]]) {
-        const value = sample(parsed.lookupType(type));
-        const bytes = b[`${side}Serialize`](value);
-        if (!Buffer.from(a[`${side}Serialize`](value)).equals(Buffer.from(bytes)) ||
-            !isDeepStrictEqual(a[`${side}Deserialize`](bytes), b[`${side}Deserialize`](bytes))) {
-          throw new Error(`etcd3 definition: ${service}.${name} ${side} (de)serialises differently from proto-loader`);
+        for (const value of [sample(parsed.lookupType(type)), {}]) {
+          const bytes = b[`${side}Serialize`](value);
+          const [ourBytes, ourObject] = ourCall(() => [a[`${side}Serialize`](value), a[`${side}Deserialize`](bytes)]);
+          if (!Buffer.from(ourBytes).equals(Buffer.from(bytes)) || !isDeepStrictEqual(ourObject, b[`${side}Deserialize`](bytes))) {
+            throw new Error(`etcd3 definition: ${service}.${name} ${side} (de)serialises differently from proto-loader`);
+          }
         }
       }
     }
