@@ -55,6 +55,7 @@ const DESCRIPTIONS = {
   MAX_RETRIES: 'Retries of a failing batch before its partition pauses',
   RETRY_BACKOFF: 'Backoff schedule of those retries (jittered)',
   OFFLINE_PARTITIONS_CONCURRENTLY: 'offline_msg partitions one persist-offline consumer writes at once (one DB connection each)',
+  OFFLINE_WRITES_IN_FLIGHT: 'persist-offline transactions in flight at once (1: one at a time); see docs/persist-offline.md',
   MESSAGE_TTL: 'How long inbox rows, group log entries, status and dedup state live',
   OFFLINE_STORE_POLICY: 'always: every private message also lands in the inbox; offline-only: only undelivered ones',
   USERS_CACHE_TTL: 'How long a known recipient is cached',
