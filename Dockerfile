@@ -4,9 +4,9 @@
 # mark-read, cleanup-expired, or migrate (the chart's migration Job).
 #
 # The build stage bundles the function with esbuild (build.mjs); the runtime image holds
-# only that bundle and the assets it reads at run time (dist/<function>/: index.js,
-# package.json, etcd3 protos, migrations) on a distroless Node 22 LTS base, as the
-# non-root user 65532 — no shell, no npm, no node_modules.
+# only that bundle and the assets it reads at run time (dist/<function>/: index.js, the
+# launcher, and bundle.js; package.json; migrate's migrations) on a distroless Node 22
+# LTS base, as the non-root user 65532 — no shell, no npm, no node_modules.
 
 ARG NODE_BUILD_IMAGE=node:22-bookworm-slim
 ARG NODE_RUNTIME_IMAGE=gcr.io/distroless/nodejs22-debian12:nonroot
@@ -36,8 +36,8 @@ COPY --from=build /src/dist/${FUNCTION}/ /app/
 # half of a cold start's CPU is parsing and compiling the bundle. Written here by the
 # image's own node because V8 takes a cache only from the same node build and V8 flags
 # (heap-size flags in NODE_OPTIONS count: pass the same ones with --build-arg
-# NODE_OPTIONS=...). The run evaluates the bundle's modules and starts nothing;
-# migrate's bundle exits at once. As root: /app is root's.
+# NODE_OPTIONS=...). The run compiles the whole bundle, evaluates its modules and starts
+# nothing; migrate's bundle exits at once. As root: /app is root's.
 ARG NODE_OPTIONS
 USER 0
 RUN ["/nodejs/bin/node", "/app/index.js", "--write-compile-cache"]

@@ -1,11 +1,11 @@
-// Bundles each function into dist/<function>/index.js with esbuild — one
-// self-contained folder per container image — plus dist/local (all six functions in
-// one process, for development) and dist/migrate (the chart's migration Job).
+// Bundles each function into dist/<function>/ with esbuild — one self-contained folder
+// per container image — plus dist/local (all six functions in one process, for
+// development) and dist/migrate (the chart's migration Job).
 // Run-time assets a dependency reads from disk are copied next to the bundle.
-// A function's index.js is shared/runtime/launcher.ts on its first line and the bundle
-// after it, each line commented out: the launcher compiles the bundle with the V8 code
-// cache index.js.cache that `node index.js --write-compile-cache` writes (the image
-// build does; docs/deploy.md, "Cold start").
+// A function's index.js is shared/runtime/launcher.ts, and its bundle is bundle.js
+// beside it: the launcher compiles the bundle with the V8 code cache index.js.cache that
+// `node index.js --write-compile-cache` writes (the image build does; docs/deploy.md,
+// "Cold start").
 import { analyzeMetafile, build } from 'esbuild';
 import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -369,15 +369,12 @@ const launcher = (
   })
 ).outputFiles[0].text.trim();
 if (launcher.includes('\n')) throw new Error('shared/runtime/launcher.ts must minify to one line');
-/** The launcher's index.js: its line, then the bundle as `//` lines it strips again. */
+/** The bundle.js the launcher (index.js) compiles. */
 function launched(name, code) {
-  // A line terminator other than \n would end a `//` comment early (or not be
-  // restored): esbuild writes ASCII, so none is expected.
-  if (/[\r\u2028\u2029]/.test(code)) throw new Error(`${name}: the bundle has a \\r, U+2028 or U+2029 line terminator`);
-  // The launcher decodes index.js as latin1: esbuild's default charset (ascii) escapes
+  // The launcher decodes bundle.js as latin1: esbuild's default charset (ascii) escapes
   // everything else, and this keeps it that way.
   if (/[^\x00-\x7f]/.test(code)) throw new Error(`${name}: the bundle has a non-ASCII character`);
-  return `${launcher}\n${code.replace(/^/gm, '//')}`;
+  return code;
 }
 /** Other bundles have no cache: the image build's cache step must not run them. */
 function guarded(code) {
@@ -418,15 +415,23 @@ for (const { name, entry } of ENTRIES.filter((e) => only.length === 0 || only.in
     define: { 'process.env.IM_FUNCTION_BUNDLE': JSON.stringify(name) },
   });
   const code = result.outputFiles[0].text;
-  writeFileSync(join(outdir, 'index.js'), FUNCTIONS.includes(name) ? launched(name, code) : guarded(code));
+  if (FUNCTIONS.includes(name)) {
+    writeFileSync(join(outdir, 'index.js'), `${launcher}\n`);
+    writeFileSync(join(outdir, 'bundle.js'), launched(name, code));
+  } else {
+    writeFileSync(join(outdir, 'index.js'), guarded(code));
+  }
   if (analyze) console.log(`${name}:${await analyzeMetafile(result.metafile, { verbose: false })}`);
   if (name === 'migrate' || name === 'local') {
     cpSync(join(root, 'migrations'), join(outdir, 'migrations'), { recursive: true });
   }
   writeFileSync(join(outdir, 'package.json'), JSON.stringify({ name: `im-functions-${name}`, private: true, main: 'index.js' }) + '\n');
-  rows.push([name, statSync(join(outdir, 'index.js')).size]);
+  rows.push(FUNCTIONS.includes(name)
+    ? [name, statSync(join(outdir, 'index.js')).size + statSync(join(outdir, 'bundle.js')).size, 'bundle.js']
+    : [name, statSync(join(outdir, 'index.js')).size, 'index.js']);
 }
 const width = Math.max(...rows.map(([n]) => n.length));
-for (const [name, size] of rows) {
-  console.log(`${name.padEnd(width)}  ${(size / 1024 / 1024).toFixed(2).padStart(6)} MB  dist/${name}/index.js`);
+// A function's size is its launcher's and bundle's together.
+for (const [name, size, file] of rows) {
+  console.log(`${name.padEnd(width)}  ${(size / 1024 / 1024).toFixed(2).padStart(6)} MB  dist/${name}/${file}`);
 }

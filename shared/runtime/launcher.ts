@@ -1,14 +1,14 @@
 /**
- * The first line of every function bundle (build.mjs writes index.js as this launcher,
- * minified to one line, followed by the bundle with each line commented out by `//`).
- * It compiles the bundle itself with vm.Script so V8 can take a code cache for it:
- * `node index.js --write-compile-cache` (the image build) evaluates the bundle's modules
- * without starting anything and writes index.js.cache with the bytecode of every
- * function that ran; a start with that file skips most parsing and compiling, which is
- * the larger part of a cold start (docs/deploy.md, "Cold start"). The commented form
- * costs V8 only a scan when node loads index.js, instead of a full parse that would be
- * thrown away. Without a cache, or with one V8 rejects (another node build, other V8
- * flags), the bundle is compiled from source as before.
+ * The index.js of every function (build.mjs writes this launcher, minified to one line,
+ * as index.js and the function's bundle beside it as bundle.js). It compiles the bundle
+ * itself with vm.Script so V8 can take a code cache for it: `node index.js
+ * --write-compile-cache` (the image build) evaluates the bundle's modules without
+ * starting anything and writes index.js.cache with the bytecode of the whole bundle; a
+ * start with that file skips parsing and compiling, which was the larger part of a cold
+ * start (docs/deploy.md, "Cold start"). The bundle is a file of its own, which node never
+ * loads: node reads and compiles index.js, which used to carry the bundle as comments
+ * (about 10 ms of every start for route-private's). Without a cache, or with one V8
+ * rejects (another node build, other V8 flags), the bundle is compiled from source.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { constants, Script } from 'node:vm';
@@ -23,19 +23,19 @@ type CommonJsWrapper = (
   dirname: string,
 ) => void;
 
-// Read as bytes: the CRC-32 below is taken of them, and build.mjs guarantees index.js is
+const bundleFile = `${__dirname}/bundle.js`;
+// Read as bytes: the CRC-32 below is taken of them, and build.mjs guarantees bundle.js is
 // ASCII, so latin1 decodes it exactly and faster than UTF-8 (a few ms of a start for a
 // 1-2 MB bundle, as is taking the CRC of the string, which re-encodes it first).
-const file = readFileSync(__filename);
-// build.mjs also guarantees the bundle has no line terminator but \n, so stripping `//`
-// after each \n restores it exactly (and the cache stays valid for it).
-const source = file.toString('latin1', file.indexOf(0x0a) + 1).replace(/^\/\//gm, '');
+const file = readFileSync(bundleFile);
+const source = file.toString('latin1');
 const writing = process.argv.includes(COMPILE_CACHE_FLAG);
 const cacheFile = `${__filename}.cache`;
 // V8 checks a cache against the source's length only: the file starts with the CRC-32
-// of the index.js it was written for, so a cache left next to another build is not used.
+// of the launcher and bundle it was written for, so a cache left next to another build
+// is not used.
 const sourceCrc = Buffer.alloc(4);
-sourceCrc.writeUInt32BE(crc32(file));
+sourceCrc.writeUInt32BE(crc32(file, crc32(readFileSync(__filename))));
 let cachedData: Buffer | undefined;
 let stale = false;
 if (!writing) {
@@ -57,10 +57,9 @@ if (!writing) {
 const setV8Flags = (flags: string): void => (require('node:v8') as typeof import('node:v8')).setFlagsFromString(flags);
 if (writing) setV8Flags('--no-lazy');
 // Node's own CommonJS wrapper, on the bundle's first line: lines in stack traces are
-// those of index.js (columns are 2 more, for the `//`).
+// those of bundle.js. The bundle gets index.js's module, __filename and __dirname.
 const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-  filename: __filename,
-  lineOffset: 1,
+  filename: bundleFile,
   ...(cachedData ? { cachedData } : {}),
   importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 });

@@ -27,7 +27,7 @@ describe('function bundles', () => {
   }, 120000);
 
   it('prints the size of all six function bundles', () => {
-    for (const fn of FUNCTIONS) expect(buildOutput).toMatch(new RegExp(`^${fn}\\s+\\d+\\.\\d\\d MB\\s+dist/${fn}/index\\.js$`, 'm'));
+    for (const fn of FUNCTIONS) expect(buildOutput).toMatch(new RegExp(`^${fn}\\s+\\d+\\.\\d\\d MB\\s+dist/${fn}/bundle\\.js$`, 'm'));
   });
 
   it.each(FUNCTIONS)('%s starts alone and answers /health', async (fn) => {
