@@ -309,6 +309,53 @@ const omitUnused = {
     }));
   },
 };
+// mysql2's table of server error codes (about 3,900 names and numbers, both ways) was
+// filled at import, 5-7 ms of every cold start of a function with MySQL; mysql2 reads it
+// only when it builds an error (err.code) and in a few error paths. So the module's
+// body runs at the first lookup, behind a Proxy. The file must stay plain `exports.X = v;`
+// lines, or the build fails.
+const lazyMysqlErrors = {
+  name: 'lazy-mysql2-errors',
+  setup(b) {
+    b.onLoad({ filter: /mysql2[\\/]lib[\\/]constants[\\/]errors\.js$/ }, async (args) => {
+      const { readFile } = await import('node:fs/promises');
+      const src = await readFile(args.path, 'utf8');
+      const body = src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/ =\n\s+/g, ' = ').split('\n').filter((l) => !/^\s*(\/\/.*)?$/.test(l));
+      if (body[0] !== "'use strict';" || !body.slice(1).every((l) => /^exports(\.\w+|\[\d+\]) = (\d+|'\w+');$/.test(l))) {
+        throw new Error('mysql2/lib/constants/errors.js changed: update build.mjs lazy-mysql2-errors');
+      }
+      const contents = `"use strict";
+let table;
+function load() {
+  if (table === undefined) {
+    const exports = {};
+    ${body.slice(1).join('\n    ')}
+    table = exports;
+  }
+  return table;
+}
+module.exports = new Proxy({}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_, key) => {
+    const d = Reflect.getOwnPropertyDescriptor(load(), key);
+    return d && { ...d, configurable: true };
+  },
+});
+`;
+      // Checked against the module itself: the same names and numbers.
+      const { createRequire } = await import('node:module');
+      const { isDeepStrictEqual } = await import('node:util');
+      const lazy = { exports: {} };
+      new Function('module', contents)(lazy);
+      if (!isDeepStrictEqual({ ...lazy.exports }, { ...createRequire(args.path)(args.path) })) {
+        throw new Error('build.mjs lazy-mysql2-errors: the table differs from mysql2/lib/constants/errors.js');
+      }
+      return { contents, loader: 'js' };
+    });
+  },
+};
 // A function that serves no gRPC (its FunctionDefinition returns no `grpc: [...]`) gets
 // a host without the gRPC server: @grpc/grpc-js is a fifth of a bundle that needs no
 // etcd either (mark-read, persist-offline, cleanup-expired).
@@ -408,6 +455,7 @@ for (const { name, entry } of ENTRIES.filter((e) => only.length === 0 || only.in
     plugins: [
       etcdPackageDefinition,
       omitUnused,
+      lazyMysqlErrors,
       ...(kitsFor(name) ? [clientKits(kitsFor(name))] : []),
       ...(FUNCTIONS.includes(name) && !servesGrpc(name) ? [noGrpcServer] : []),
       ...(FUNCTIONS.includes(name) && !servesHttp(name) ? [noHttpRoutes] : []),
