@@ -311,29 +311,20 @@ const omitUnused = {
 };
 // mysql2's table of server error codes (about 3,900 names and numbers, both ways) was
 // filled at import, 5-7 ms of every cold start of a function with MySQL; mysql2 reads it
-// only when it builds an error (err.code) and in a few error paths. So the module's
-// body runs at the first lookup, behind a Proxy. The file must stay plain `exports.X = v;`
-// lines, or the build fails.
+// only when it builds an error (err.code) and in a few error paths. So the module becomes
+// the table as a JSON string, parsed at the first lookup behind a Proxy (a string, not
+// code: the code cache would carry the code and every start deserialise it). Checked
+// against the module each build.
 const lazyMysqlErrors = {
   name: 'lazy-mysql2-errors',
   setup(b) {
     b.onLoad({ filter: /mysql2[\\/]lib[\\/]constants[\\/]errors\.js$/ }, async (args) => {
-      const { readFile } = await import('node:fs/promises');
-      const src = await readFile(args.path, 'utf8');
-      const body = src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/ =\n\s+/g, ' = ').split('\n').filter((l) => !/^\s*(\/\/.*)?$/.test(l));
-      if (body[0] !== "'use strict';" || !body.slice(1).every((l) => /^exports(\.\w+|\[\d+\]) = (\d+|'\w+');$/.test(l))) {
-        throw new Error('mysql2/lib/constants/errors.js changed: update build.mjs lazy-mysql2-errors');
-      }
+      const { createRequire } = await import('node:module');
+      const { isDeepStrictEqual } = await import('node:util');
+      const table = createRequire(args.path)(args.path);
       const contents = `"use strict";
 let table;
-function load() {
-  if (table === undefined) {
-    const exports = {};
-    ${body.slice(1).join('\n    ')}
-    table = exports;
-  }
-  return table;
-}
+const load = () => (table ??= JSON.parse(${JSON.stringify(JSON.stringify(table))}));
 module.exports = new Proxy({}, {
   get: (_, key) => load()[key],
   has: (_, key) => key in load(),
@@ -344,13 +335,10 @@ module.exports = new Proxy({}, {
   },
 });
 `;
-      // Checked against the module itself: the same names and numbers.
-      const { createRequire } = await import('node:module');
-      const { isDeepStrictEqual } = await import('node:util');
       const lazy = { exports: {} };
       new Function('module', contents)(lazy);
-      if (!isDeepStrictEqual({ ...lazy.exports }, { ...createRequire(args.path)(args.path) })) {
-        throw new Error('build.mjs lazy-mysql2-errors: the table differs from mysql2/lib/constants/errors.js');
+      if (!isDeepStrictEqual({ ...lazy.exports }, { ...table })) {
+        throw new Error('build.mjs lazy-mysql2-errors: mysql2/lib/constants/errors.js is not a plain table of names and numbers any more');
       }
       return { contents, loader: 'js' };
     });
