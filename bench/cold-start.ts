@@ -24,7 +24,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,7 @@ import { loadConfig } from '../shared/config';
 import { IMServiceClient } from '../shared/gen/im/v1/im';
 import { createLogger } from '../shared/observability/logger';
 import { createMysqlPool } from '../shared/storage/mysql';
+import { cpuSecondsOf } from './lib/proc-stat';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const TARGET_MS = 300;
@@ -147,15 +148,10 @@ interface Sample {
   readonly cpuMs?: number;
 }
 
-/** utime + stime of a live process, from /proc/<pid>/stat (clock ticks of 10 ms). */
+/** utime + stime of a live process in ms (clock ticks of 10 ms). */
 function cpuMsOf(pid: number | undefined): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
+  const s = cpuSecondsOf(pid);
+  return s === undefined ? undefined : Math.round(s * 1000);
 }
 
 async function measure(fn: string, args: string[], probe: Probe | 'exit', from = dist): Promise<Sample> {

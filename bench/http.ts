@@ -25,7 +25,7 @@
  * profile of the server).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -39,6 +39,7 @@ import { privateConversationId } from '../shared/sequence/conversation-id';
 import { createMysqlPool, type Pool } from '../shared/storage/mysql';
 import { markRead } from '../functions/mark-read/function';
 import { ensureWrk, runWrk, wrkVersion, type LoadResult } from './lib/wrk';
+import { cpuSecondsOf, ownCpuSeconds, pidByComm } from './lib/proc-stat';
 
 const DB = process.env['BENCH_DB'] ?? 'im_bench_http';
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 15);
@@ -195,34 +196,13 @@ async function unreadBatches(port: number): Promise<{ batches: number; users: nu
   return body.markRead?.unreadCountBatches ?? { batches: 0, users: 0 };
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
+/** CPU seconds (user + system) a process has used so far; 0 when unknown. */
+const cpuSeconds = (pid: number | undefined): number => cpuSecondsOf(pid) ?? 0;
 
-/** CPU seconds of this process and its waited-for children (wrk), from /proc. */
+/** CPU seconds of this process and its waited-for children (wrk). */
 function selfAndChildrenCpu(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // utime, stime, cutime, cstime: fields 14-17 of stat, i.e. 11-14 after the ") " split.
-  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
-}
-
-function pidOf(name: string): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
+  const own = ownCpuSeconds();
+  return own.self + own.children;
 }
 
 type LoadTool = { kind: 'wrk'; wrk: string } | { kind: 'autocannon' };
@@ -309,7 +289,7 @@ async function main(): Promise<void> {
   ].filter((s) => SCENARIOS.includes(s.key));
   const loadBefore = loadavg().map((l) => Math.round(l * 100) / 100);
   const { child, port } = await startServer();
-  const pids = { server: child.pid, mariadb: pidOf('mariadbd') ?? pidOf('mysqld') };
+  const pids = { server: child.pid, mariadb: pidByComm('mariadbd') ?? pidByComm('mysqld') };
   try {
     for (const s of all) await load(tool, pids, port, 'warm-up', s.path, tokens, 3);
     const scenarios: Scenario[] = [];

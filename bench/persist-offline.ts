@@ -40,6 +40,7 @@ import {
   produceOffline,
   rand,
 } from '../test/functions/persist-offline/support';
+import { cpuSecondsOf } from './lib/proc-stat';
 
 const N = Number(process.env['BENCH_MESSAGES'] ?? 200_000);
 const PARTITIONS = TOPICS.offline_msg.partitions;
@@ -70,14 +71,7 @@ function cpuMeter(): () => Record<string, number> {
       return 0;
     }
   };
-  const ticks = (pid: number) => {
-    try {
-      const f = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
-      return (Number(f[11]) + Number(f[12])) * 10; // USER_HZ = 100
-    } catch {
-      return NaN;
-    }
-  };
+  const ticks = (pid: number) => Math.round((cpuSecondsOf(pid) ?? NaN) * 1000);
   const pids = { mariadb: pidOf('mariadb'), kafka: pidOf('kafka') };
   const self0 = process.cpuUsage();
   const at0 = { mariadb: ticks(pids.mariadb), kafka: ticks(pids.kafka) };

@@ -47,6 +47,7 @@ import { startGrpcServer, unary } from '../shared/runtime/grpc';
 import { createMysqlPool } from '../shared/storage/mysql';
 import { createRedis } from '../shared/storage/redis';
 import { TestGateway } from '../test/support/gateway-server';
+import { cpuSecondsOf, ownCpuSeconds } from './lib/proc-stat';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 30);
 const WARMUP = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 5);
@@ -201,16 +202,8 @@ function stackPids(): Record<string, number> {
   return out;
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
+/** CPU seconds (user + system) a process has used so far; 0 when unknown. */
+const cpuSeconds = (pid: number | undefined): number => cpuSecondsOf(pid) ?? 0;
 
 async function offlinePublishOf(httpPort: number): Promise<{ sends: number; records: number }> {
   const stats = (await (await fetch(`http://127.0.0.1:${httpPort}/stats`, { keepalive: false, headers: { connection: 'close' } })).json()) as {
@@ -609,8 +602,4 @@ async function topicCount(admin: import('kafkajs').Admin, topic: string): Promis
 }
 
 /** CPU seconds used by this process's terminated children (ghz runs to completion). */
-function childrenCpu(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // cutime, cstime: fields 16 and 17 of stat, i.e. 13 and 14 after the ") " split.
-  return (Number(fields[13]) + Number(fields[14])) / 100;
-}
+const childrenCpu = (): number => ownCpuSeconds().children;
