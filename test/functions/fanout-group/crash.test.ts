@@ -15,7 +15,7 @@
  *   - every offline member has an OFFLINE_PUSH task for it, nothing is dead-lettered and
  *     the consumer group's lag is 0.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { eventually } from '../../support/env';
 import { routeGroup } from '../../../functions/route-group/function';
 import { groupLag } from '../persist-offline/support';
 import { msgId, startGroupRig, type DeviceSpec, type GroupRig } from './rig';
+import { spawnBundle, type Life } from '../../support/child';
 
 const MEMBERS = Number(process.env['FANOUT_CRASH_MEMBERS'] ?? 4000);
 const GATEWAYS = Number(process.env['FANOUT_CRASH_GATEWAYS'] ?? 4);
@@ -32,11 +33,6 @@ const DELAY_MS = Number(process.env['FANOUT_CRASH_GATEWAY_DELAY_MS'] ?? 150);
 /** The kill comes once this share of the devices has the message. */
 const KILL_AT = Number(process.env['FANOUT_CRASH_KILL_AT'] ?? 0.25);
 const root = join(__dirname, '../../..');
-
-interface Life {
-  readonly proc: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: string | null }>;
-}
 
 describe('fanout-group crash test (separate process, kill -9 mid-group)', () => {
   let rig: GroupRig;
@@ -76,28 +72,22 @@ describe('fanout-group crash test (separate process, kill -9 mid-group)', () => 
   });
 
   function startConsumer(): Life {
-    const proc = spawn(process.execPath, [join(dir, 'fanout-group/index.js')], {
-      env: {
-        ...process.env,
-        ...rig.env,
-        LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'warn',
-        HTTP_PORT: '0',
-        GRPC_PORT: '0',
-        KAFKA_CLIENT_ID: `fanout-crash-${rig.run}`,
-        FANOUT_BATCH_SIZE: String(PAGE),
-        FANOUT_GATEWAY_CONCURRENCY: '1',
-        // Slow gateways must not make the first life give up on them.
-        FANOUT_PUSH_TIMEOUT: '30s',
-        RETRY_TIMEOUT: '10s',
-        SHUTDOWN_TIMEOUT: '10s',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
+    const life = spawnBundle(join(dir, 'fanout-group/index.js'), {
+      ...process.env,
+      ...rig.env,
+      LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'warn',
+      HTTP_PORT: '0',
+      GRPC_PORT: '0',
+      KAFKA_CLIENT_ID: `fanout-crash-${rig.run}`,
+      FANOUT_BATCH_SIZE: String(PAGE),
+      FANOUT_GATEWAY_CONCURRENCY: '1',
+      // Slow gateways must not make the first life give up on them.
+      FANOUT_PUSH_TIMEOUT: '30s',
+      RETRY_TIMEOUT: '10s',
+      SHUTDOWN_TIMEOUT: '10s',
     });
-    child = proc;
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-      proc.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    return { proc, exited };
+    child = life.proc;
+    return life;
   }
 
   /** The consumer group has exactly one member and is stable (it has partitions to read). */

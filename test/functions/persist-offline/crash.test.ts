@@ -7,7 +7,7 @@
  * mid-run must exit 0 within the grace period with the same invariant. In the end the
  * table holds exactly the 50,000 (msg_id, recipient) rows: none missing, none twice.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import type { RowDataPacket } from 'mysql2';
 import { createKafka } from '../../../shared/bus/kafka';
 import { eventually, testConfig, testLogger, uid } from '../../support/env';
 import { createScratchDb, createTopics, groupLag, produceOffline, rand, type ScratchDb } from './support';
+import { spawnBundle, type Life } from '../../support/child';
 
 const TOTAL = Number(process.env['PO_CRASH_MESSAGES'] ?? 50_000);
 const PARTITIONS = 4;
@@ -73,31 +74,25 @@ describe('persist-offline crash test (separate process, kill -9)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function startConsumer(): { proc: ChildProcess; exited: Promise<{ code: number | null; signal: string | null }> } {
-    const proc = spawn(process.execPath, [join(dir, 'index.js')], {
-      env: {
-        ...process.env,
-        NODE_PATH: join(root, 'node_modules'),
-        KAFKA_TOPIC_OFFLINE_MSG: ids.topic,
-        KAFKA_TOPIC_DEAD_LETTER: ids.dlq,
-        KAFKA_TOPIC_OFFLINE_PUSH: ids.push,
-        KAFKA_CONSUMER_GROUP: ids.group,
-        KAFKA_CLIENT_ID: `po-crash-${run}`,
-        DB_NAME: db.name,
-        HTTP_PORT: '0',
-        GRPC_PORT: '0',
-        LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'warn',
-        KAFKA_CONSUMER_SESSION_TIMEOUT: '6s',
-        BATCH_TIMEOUT: '500ms',
-        SHUTDOWN_TIMEOUT: '10s',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
+  function startConsumer(): Life {
+    const life = spawnBundle(join(dir, 'index.js'), {
+      ...process.env,
+      NODE_PATH: join(root, 'node_modules'),
+      KAFKA_TOPIC_OFFLINE_MSG: ids.topic,
+      KAFKA_TOPIC_DEAD_LETTER: ids.dlq,
+      KAFKA_TOPIC_OFFLINE_PUSH: ids.push,
+      KAFKA_CONSUMER_GROUP: ids.group,
+      KAFKA_CLIENT_ID: `po-crash-${run}`,
+      DB_NAME: db.name,
+      HTTP_PORT: '0',
+      GRPC_PORT: '0',
+      LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'warn',
+      KAFKA_CONSUMER_SESSION_TIMEOUT: '6s',
+      BATCH_TIMEOUT: '500ms',
+      SHUTDOWN_TIMEOUT: '10s',
     });
-    child = proc;
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-      proc.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    return { proc, exited };
+    child = life.proc;
+    return life;
   }
 
   async function storedIds(): Promise<Set<string>> {
